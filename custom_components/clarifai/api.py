@@ -1,0 +1,310 @@
+"""Talk to Clarifai's API with the official gRPC client.
+
+This module knows nothing about Home Assistant: it opens the channel, sends
+requests with a deadline, turns Clarifai's status codes into exceptions and
+hands back protobuf messages. It raises; it never logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+from urllib.parse import urlsplit
+
+from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
+from clarifai_grpc.grpc.api.status import status_code_pb2
+import grpc
+
+DEFAULT_TIMEOUT: Final = 30.0
+
+# Clarifai refuses images of 20 MB and more; checking here saves sending them.
+MAX_IMAGE_BYTES: Final = 20 * 1000 * 1000
+
+# Throttling is Clarifai asking for a short pause, so it is worth a few
+# retries with growing pauses; every other failure is reported at once.
+THROTTLE_RETRIES: Final = 3
+THROTTLE_BACKOFF: float = 1.0
+
+_AUTHENTICATION_CODES: Final = frozenset(
+    {
+        status_code_pb2.CONN_ACCOUNT_ISSUES,
+        status_code_pb2.CONN_TOKEN_INVALID,
+        status_code_pb2.CONN_CREDENTIALS_INVALID,
+        status_code_pb2.CONN_KEY_INVALID,
+        status_code_pb2.CONN_KEY_NOT_FOUND,
+        status_code_pb2.CONN_AUTH_METHOD_DISABLED,
+    }
+)
+_NOT_FOUND_CODES: Final = frozenset(
+    {
+        status_code_pb2.CONN_DOES_NOT_EXIST,
+        status_code_pb2.WORKFLOW_DOES_NOT_EXIST,
+        status_code_pb2.MODEL_DOES_NOT_EXIST,
+    }
+)
+_LIMIT_CODES: Final = frozenset(
+    {
+        status_code_pb2.CONN_EXCEED_HOURLY_LIMIT,
+        status_code_pb2.CONN_EXCEED_MONTHLY_LIMIT,
+        status_code_pb2.CONN_EXCEEDS_LIMITS,
+    }
+)
+_INPUT_CODES: Final = frozenset(
+    {
+        status_code_pb2.INPUT_DOWNLOAD_FAILED,
+        status_code_pb2.CONN_BAD_REQUEST_FORMAT,
+        status_code_pb2.CONN_INVALID_REQUEST,
+    }
+)
+_UNREACHABLE_RPC_CODES: Final = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+
+
+class ClarifaiError(Exception):
+    """Clarifai answered with a failure, or could not be asked."""
+
+    def __init__(self, description: str, status_code: int | None = None) -> None:
+        """Keep Clarifai's status code beside its description."""
+        super().__init__(description)
+        self.description = description
+        self.status_code = status_code
+
+
+class ClarifaiConnectionError(ClarifaiError):
+    """The API could not be reached, or did not answer before the deadline."""
+
+
+class ClarifaiAuthenticationError(ClarifaiError):
+    """The access token is invalid, revoked or unknown."""
+
+
+class ClarifaiScopeError(ClarifaiError):
+    """The access token lacks a scope the request needs."""
+
+
+class ClarifaiNotFoundError(ClarifaiError):
+    """The user, app or workflow named in the request does not exist."""
+
+
+class ClarifaiLimitError(ClarifaiError):
+    """The account used up its hourly or monthly allowance."""
+
+    @property
+    def monthly(self) -> bool:
+        """Return True when the monthly allowance is used up."""
+        return self.status_code == status_code_pb2.CONN_EXCEED_MONTHLY_LIMIT
+
+
+class ClarifaiThrottledError(ClarifaiError):
+    """Clarifai asked for fewer requests per second, and kept asking."""
+
+
+class ClarifaiInputError(ClarifaiError):
+    """Clarifai could not use the image it was sent."""
+
+
+class ImageTooLargeError(ClarifaiInputError):
+    """The image is larger than Clarifai accepts; it was not sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClarifaiEndpoint:
+    """Where the API lives: Clarifai's cloud over TLS, or a plaintext server."""
+
+    host: str
+    port: int
+    secure: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> ClarifaiEndpoint:
+        """Parse an https:// or http:// URL; raise ValueError for anything else."""
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(url)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(url)
+        secure = parts.scheme == "https"
+        port = parts.port or (443 if secure else 80)
+        return cls(host=parts.hostname, port=port, secure=secure)
+
+    @property
+    def target(self) -> str:
+        """Return the host:port gRPC dials."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClarifaiUser:
+    """The account an access token belongs to."""
+
+    user_id: str
+    full_name: str
+    email: str
+
+
+class _StatusResponse(Protocol):
+    status: Any
+
+
+class ClarifaiClient:
+    """Run Clarifai requests over one gRPC channel.
+
+    The channel is opened on the first request, inside the running event
+    loop as grpc.aio wants, and kept until close().
+    """
+
+    def __init__(
+        self,
+        access_token: str,
+        endpoint: ClarifaiEndpoint,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Store what every request needs; nothing is sent yet."""
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._metadata = (("authorization", f"Key {access_token}"),)
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: service_pb2_grpc.V2Stub | None = None
+
+    def _get_stub(self) -> service_pb2_grpc.V2Stub:
+        if self._stub is None:
+            # clarifai-grpc ships stubs for its messages but not for these
+            # helpers, hence the ignores.
+            channel: grpc.aio.Channel
+            if self.endpoint.secure:
+                channel = ClarifaiChannel.get_aio_grpc_channel(  # type: ignore[no-untyped-call]
+                    self.endpoint.target
+                )
+            else:
+                channel = ClarifaiChannel.get_aio_insecure_grpc_channel(  # type: ignore[no-untyped-call]
+                    self.endpoint.host, self.endpoint.port
+                )
+            self._channel = channel
+            self._stub = service_pb2_grpc.V2Stub(channel)  # type: ignore[no-untyped-call]
+        return self._stub
+
+    async def close(self) -> None:
+        """Close the channel; a later request opens a new one."""
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            await channel.close()
+
+    async def async_get_user(self, user_id: str = "me") -> ClarifaiUser:
+        """Fetch a user; "me" is the owner of the access token."""
+        request = service_pb2.GetUserRequest(
+            user_app_id=resources_pb2.UserAppIDSet(user_id=user_id)
+        )
+        response = await self._call(lambda stub: stub.GetUser, request)
+        user = response.user
+        full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
+        return ClarifaiUser(user_id=user.id, full_name=full_name, email=user.email)
+
+    async def async_predict_workflow(
+        self, *, user_id: str, app_id: str, workflow_id: str, image: bytes
+    ) -> resources_pb2.WorkflowResult:
+        """Run a workflow on one image and return its result.
+
+        A result whose status is MIXED_STATUS is returned like a success:
+        the outputs that failed carry their own status, and the caller
+        decides what to make of them.
+        """
+        if len(image) >= MAX_IMAGE_BYTES:
+            raise ImageTooLargeError(
+                f"image of {len(image)} bytes; Clarifai accepts less than "
+                f"{MAX_IMAGE_BYTES} bytes"
+            )
+
+        request = service_pb2.PostWorkflowResultsRequest(
+            user_app_id=resources_pb2.UserAppIDSet(user_id=user_id, app_id=app_id),
+            workflow_id=workflow_id,
+            inputs=[
+                resources_pb2.Input(
+                    data=resources_pb2.Data(image=resources_pb2.Image(base64=image))
+                )
+            ],
+        )
+        response = await self._call(lambda stub: stub.PostWorkflowResults, request)
+
+        if not response.results:
+            raise ClarifaiError("the workflow returned no result", response.status.code)
+        result: resources_pb2.WorkflowResult = response.results[0]
+        return result
+
+    async def _call[ResponseT: _StatusResponse](
+        self,
+        method: Callable[
+            [service_pb2_grpc.V2Stub], Callable[..., Awaitable[ResponseT]]
+        ],
+        request: Any,
+    ) -> ResponseT:
+        """Send one request, retrying only while Clarifai throttles."""
+        for attempt in range(THROTTLE_RETRIES + 1):
+            rpc = method(self._get_stub())
+            try:
+                # The gRPC deadline covers the call on the wire; the outer
+                # timeout also covers connecting, which gRPC may retry.
+                async with asyncio.timeout(self.timeout + 1):
+                    response = await rpc(
+                        request, metadata=self._metadata, timeout=self.timeout
+                    )
+            except TimeoutError as err:
+                raise ClarifaiConnectionError(
+                    f"no answer within {self.timeout:g} seconds"
+                ) from err
+            except grpc.aio.AioRpcError as err:
+                raise _rpc_error(err) from err
+
+            code = response.status.code
+            if code == status_code_pb2.CONN_THROTTLED and attempt < THROTTLE_RETRIES:
+                await asyncio.sleep(THROTTLE_BACKOFF * 2**attempt)
+                continue
+            if code in (status_code_pb2.SUCCESS, status_code_pb2.MIXED_STATUS):
+                return response
+            raise status_error(response.status)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def status_error(status: Any) -> ClarifaiError:
+    """Return the exception that matches a Clarifai status."""
+    code: int = status.code
+    description = _describe(status)
+    if code in _AUTHENTICATION_CODES:
+        return ClarifaiAuthenticationError(description, code)
+    if code == status_code_pb2.CONN_INSUFFICIENT_SCOPES:
+        return ClarifaiScopeError(description, code)
+    if code in _NOT_FOUND_CODES:
+        return ClarifaiNotFoundError(description, code)
+    if code in _LIMIT_CODES:
+        return ClarifaiLimitError(description, code)
+    if code == status_code_pb2.CONN_THROTTLED:
+        return ClarifaiThrottledError(description, code)
+    if code in _INPUT_CODES or 30000 <= code < 40000:
+        return ClarifaiInputError(description, code)
+    return ClarifaiError(description, code)
+
+
+def _describe(status: Any) -> str:
+    parts = [status.description, status.details]
+    return ": ".join(part for part in parts if part) or f"status {status.code}"
+
+
+def _rpc_error(err: grpc.aio.AioRpcError) -> ClarifaiError:
+    """Describe a transport failure without echoing request metadata."""
+    code = err.code()
+    if code in _UNREACHABLE_RPC_CODES:
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return ClarifaiConnectionError("the API did not answer in time")
+        return ClarifaiConnectionError(f"the API is unreachable ({code.name})")
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return ClarifaiAuthenticationError(err.details() or code.name)
+    return ClarifaiError(f"{code.name}: {err.details() or 'no details'}")

@@ -1,0 +1,1 @@
+"""Tests of the Clarifai integration and its API emulator."""

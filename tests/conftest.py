@@ -79,7 +79,7 @@ def demo_jpeg(index: int = 0) -> bytes:
     return (DEMO_DIR / f"demo_{index}.jpg").read_bytes()
 
 
-class TestCamera(Camera):
+class StillCamera(Camera):
     """A camera whose picture the test sets, and which can be switched off."""
 
     _attr_should_poll = False
@@ -109,9 +109,12 @@ class TestCamera(Camera):
 
 
 @pytest.fixture
-async def cameras(hass: HomeAssistant) -> dict[str, TestCamera]:
-    """Set up two cameras, front door and garden, through YAML."""
-    created: dict[str, TestCamera] = {}
+async def cameras(hass: HomeAssistant) -> dict[str, StillCamera]:
+    """Set up two cameras, camera.front_door and camera.garden, through YAML."""
+    entities = [
+        StillCamera("Front door", demo_jpeg(0)),
+        StillCamera("Garden", demo_jpeg(1)),
+    ]
 
     async def async_setup_platform(
         hass: HomeAssistant,
@@ -119,17 +122,6 @@ async def cameras(hass: HomeAssistant) -> dict[str, TestCamera]:
         async_add_entities: AddEntitiesCallback,
         discovery_info: DiscoveryInfoType | None = None,
     ) -> None:
-        entities = [
-            TestCamera(name, demo_jpeg(index))
-            for index, name in enumerate(config["names"])
-        ]
-        created.update(
-            zip(
-                ("camera." + e.name.lower().replace(" ", "_") for e in entities),
-                entities,
-                strict=True,
-            )
-        )  # type: ignore[union-attr]
         async_add_entities(entities)
 
     mock_platform(
@@ -138,12 +130,10 @@ async def cameras(hass: HomeAssistant) -> dict[str, TestCamera]:
         MockPlatform(async_setup_platform=async_setup_platform),
     )
     assert await async_setup_component(
-        hass,
-        "camera",
-        {"camera": {"platform": CAMERA_PLATFORM, "names": ["Front door", "Garden"]}},
+        hass, "camera", {"camera": {"platform": CAMERA_PLATFORM}}
     )
     await hass.async_block_till_done()
-    return created
+    return {entity.entity_id: entity for entity in entities}
 
 
 def entry_data(emulator: ClarifaiEmulator) -> dict[str, Any]:

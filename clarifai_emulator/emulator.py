@@ -208,6 +208,11 @@ class ClarifaiEmulator:
             first_name=self.user_first_name,
             last_name=self.user_last_name,
             primary_email=self.user_email,
+            email_addresses=[
+                resources_pb2.EmailAddress(
+                    email=self.user_email, primary=True, verified=True
+                )
+            ],
         )
 
     def record(self, rpc: str, request: message.Message, metadata: Metadata) -> None:

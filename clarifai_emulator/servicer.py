@@ -390,11 +390,11 @@ def _input_failure(image_input: resources_pb2.Input) -> ClarifaiStatusError | No
             "Input has no image bytes",
             "Send the image itself in data.image.base64.",
         )
-    if size > MAX_IMAGE_BYTES:
+    if size >= MAX_IMAGE_BYTES:
         return ClarifaiStatusError(
             status_code_pb2.INPUT_OVER_LIMIT,
-            "Image is larger than the 20 MB limit",
-            f"The image has {size} bytes; at most {MAX_IMAGE_BYTES} are accepted.",
+            "Image is not under the 20 MB limit",
+            f"The image has {size} bytes; it must have fewer than {MAX_IMAGE_BYTES}.",
         )
     return None
 

@@ -18,8 +18,9 @@ DEFAULT_APP_ID = "home"
 PUBLIC_USER_ID = "clarifai"
 PUBLIC_APP_ID = "main"
 
-# Clarifai's documented upload limit: "images must be under 20 MB".
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+# Clarifai's documented upload limit: "images must be under 20 MB". Read as
+# decimal megabytes, the stricter reading, and the one the integration uses.
+MAX_IMAGE_BYTES = 20 * 1000 * 1000
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures" / "workflows"
 

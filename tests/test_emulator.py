@@ -106,7 +106,10 @@ async def test_get_user_me_returns_token_owner(
     assert response.status.code == status_code_pb2.SUCCESS
     assert response.user.id == "emulator-user"
     assert response.user.first_name
-    assert response.user.primary_email
+    assert response.user.primary_email == "emulator-user@example.invalid"
+    assert [address.email for address in response.user.email_addresses] == [
+        response.user.primary_email
+    ]
 
 
 async def test_get_user_by_owner_id(stub: service_pb2_grpc.V2Stub) -> None:
@@ -459,7 +462,8 @@ async def test_input_without_image_bytes_fails(stub: service_pb2_grpc.V2Stub) ->
 
 
 async def test_oversized_image_fails_alone(stub: service_pb2_grpc.V2Stub) -> None:
-    oversized = image_input(b"\0" * (MAX_IMAGE_BYTES + 1))
+    # "Under 20 MB": an image of exactly the limit is refused too.
+    oversized = image_input(b"\0" * MAX_IMAGE_BYTES)
 
     response = await predict(stub, "General", oversized, image_input())
 
@@ -467,6 +471,7 @@ async def test_oversized_image_fails_alone(stub: service_pb2_grpc.V2Stub) -> Non
     too_big, fine = response.results
     assert too_big.status.code == status_code_pb2.INPUT_OVER_LIMIT
     assert "20 MB" in too_big.status.description
+    assert str(MAX_IMAGE_BYTES) in too_big.status.details
     assert not too_big.outputs
     assert fine.status.code == status_code_pb2.SUCCESS
     assert fine.outputs

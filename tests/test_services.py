@@ -37,6 +37,8 @@ data:
 """
 
 WORKFLOWS = ["Face", "General", "Partial"]
+# A second account's made-up token.
+OTHER_TOKEN = "other-pat-1111111111"  # noqa: S105
 
 
 async def predict(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -248,12 +250,12 @@ async def test_several_cameras_are_each_predicted_and_answered(
 async def test_cameras_as_a_comma_separated_string(
     hass: HomeAssistant, emulator: ClarifaiEmulator
 ) -> None:
-    """entity_id also takes a comma-separated list, as YAML users write it."""
+    """entity_id also takes a comma-separated list; a repeat is sent once."""
     response = await predict(
         hass,
         app_id="home",
         workflow_id="General",
-        entity_id=f"{FRONT_DOOR}, {GARDEN}",
+        entity_id=f"{FRONT_DOOR}, {GARDEN}, {FRONT_DOOR}",
     )
 
     assert list(response) == [FRONT_DOOR, GARDEN]
@@ -307,6 +309,47 @@ async def test_config_entry_id_chooses_the_account(
     assert len(sent_requests(emulator)) == 1
 
 
+async def test_config_entry_id_with_two_accounts(
+    hass: HomeAssistant, emulator: ClarifaiEmulator, init_integration: MockConfigEntry
+) -> None:
+    """With two accounts, config_entry_id says whose token and apps are used."""
+    other = ClarifaiEmulator(access_token=OTHER_TOKEN, user_id="other")
+    await other.start(host="127.0.0.1", port=0)
+    try:
+        other_entry = MockConfigEntry(
+            domain=DOMAIN,
+            unique_id=other.user_id,
+            data={"access_token": other.access_token, "endpoint": other.endpoint},
+        )
+        other_entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(other_entry.entry_id)
+
+        response = await predict(
+            hass,
+            config_entry_id=other_entry.entry_id,
+            app_id="home",
+            workflow_id="General",
+            result_format="flat",
+            entity_id=FRONT_DOOR,
+        )
+        assert "people" in response[FRONT_DOOR]["concepts"]
+        [request] = other.requests_for("PostWorkflowResults")
+        assert request.token == OTHER_TOKEN
+        message = cast(service_pb2.PostWorkflowResultsRequest, request.message)
+        assert message.user_app_id.user_id == "other"
+        assert sent_requests(emulator) == []
+
+        # Without config_entry_id the account would be a guess.
+        with pytest.raises(ServiceValidationError):
+            await predict(
+                hass, app_id="home", workflow_id="General", entity_id=FRONT_DOOR
+            )
+        assert len(other.requests_for("PostWorkflowResults")) == 1
+        assert await hass.config_entries.async_unload(other_entry.entry_id)
+    finally:
+        await other.stop()
+
+
 async def test_unknown_result_format_is_refused(
     hass: HomeAssistant, emulator: ClarifaiEmulator
 ) -> None:
@@ -340,6 +383,36 @@ async def test_required_fields(
         await predict(hass, **data)
 
     assert sent_requests(emulator) == []
+
+
+@pytest.mark.parametrize("field", ["app_id", "workflow_id", "user_id"])
+async def test_blank_ids_are_refused(
+    hass: HomeAssistant, emulator: ClarifaiEmulator, field: str
+) -> None:
+    """An id left blank is a validation error, not a request for nothing."""
+    data = {"app_id": "home", "workflow_id": "Face", "entity_id": FRONT_DOOR}
+
+    with pytest.raises(probatio.Invalid):
+        await predict(hass, **{**data, field: "  "})
+
+    assert sent_requests(emulator) == []
+
+
+async def test_ids_are_sent_without_surrounding_blanks(
+    hass: HomeAssistant, emulator: ClarifaiEmulator
+) -> None:
+    """Ids pasted with spaces around them still name the workflow."""
+    await predict(
+        hass,
+        app_id=" home ",
+        workflow_id="Face ",
+        result_format="FLAT",
+        entity_id=FRONT_DOOR,
+    )
+
+    [message] = sent_requests(emulator)
+    assert message.user_app_id.app_id == "home"
+    assert message.workflow_id == "Face"
 
 
 @pytest.mark.parametrize(
@@ -429,3 +502,15 @@ async def test_action_from_a_script(
     assert response is not None
     assert response[FRONT_DOOR]["concepts"]["Test"] == pytest.approx([0.97, 0.41])
     assert len(sent_requests(emulator)) == 1
+
+
+async def test_without_a_loaded_account(
+    hass: HomeAssistant, emulator: ClarifaiEmulator, init_integration: MockConfigEntry
+) -> None:
+    """With the account unloaded the action explains itself and sends nothing."""
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+
+    with pytest.raises(ServiceValidationError):
+        await predict(hass, app_id="home", workflow_id="Face", entity_id=FRONT_DOOR)
+
+    assert sent_requests(emulator) == []

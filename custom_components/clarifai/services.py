@@ -40,7 +40,11 @@ from .schema import WORKFLOW_FIELDS
 PREDICT_SCHEMA = probatio.Schema(
     {
         **WORKFLOW_FIELDS,
-        probatio.Required(ATTR_ENTITY_ID): cv.entity_ids,
+        # cv.entity_ids lets an empty list through, which would answer {}
+        # without predicting anything.
+        probatio.Required(ATTR_ENTITY_ID): probatio.All(
+            cv.entity_ids, probatio.Length(min=1)
+        ),
         probatio.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     }
 )

@@ -89,7 +89,7 @@ async def notifications(
     init_integration: MockConfigEntry,
 ) -> list[ServiceCall]:
     """Set up the example automation and capture what notify.test receives."""
-    calls = async_mock_service(hass, "notify", "test")
+    calls: list[ServiceCall] = async_mock_service(hass, "notify", "test")
     assert await async_setup_component(hass, "automation", example_automation())
     await hass.async_block_till_done()
     return calls

@@ -385,6 +385,19 @@ async def test_required_fields(
     assert sent_requests(emulator) == []
 
 
+async def test_an_empty_list_of_cameras_is_refused(
+    hass: HomeAssistant, emulator: ClarifaiEmulator
+) -> None:
+    """entity_id must name at least one camera; an empty list is no answer."""
+    events = async_capture_events(hass, EVENT_PREDICTION)
+
+    with pytest.raises(probatio.Invalid):
+        await predict(hass, app_id="home", workflow_id="Face", entity_id=[])
+
+    assert sent_requests(emulator) == []
+    assert events == []
+
+
 @pytest.mark.parametrize("field", ["app_id", "workflow_id", "user_id"])
 async def test_blank_ids_are_refused(
     hass: HomeAssistant, emulator: ClarifaiEmulator, field: str
@@ -499,8 +512,8 @@ async def test_action_from_a_script(
         "script", "check_door", blocking=True, return_response=True
     )
 
-    assert response is not None
-    assert response[FRONT_DOOR]["concepts"]["Test"] == pytest.approx([0.97, 0.41])
+    prediction = cast(dict[str, Any], response)[FRONT_DOOR]
+    assert prediction["concepts"]["Test"] == pytest.approx([0.97, 0.41])
     assert len(sent_requests(emulator)) == 1
 
 

@@ -17,6 +17,7 @@ from clarifai_emulator import PUBLIC_APP_ID, PUBLIC_USER_ID, ClarifaiEmulator
 from custom_components.clarifai.const import DOMAIN, EVENT_PREDICTION
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import service
 from homeassistant.setup import async_setup_component
 
 from .conftest import FRONT_DOOR, GARDEN, StillCamera, demo_jpeg
@@ -527,3 +528,28 @@ async def test_without_a_loaded_account(
         await predict(hass, app_id="home", workflow_id="Face", entity_id=FRONT_DOOR)
 
     assert sent_requests(emulator) == []
+
+
+async def test_action_is_described_for_the_ui(hass: HomeAssistant) -> None:
+    """services.yaml describes every documented field, with their defaults."""
+    descriptions = await service.async_get_all_descriptions(hass)
+
+    predict_action = descriptions[DOMAIN]["predict"]
+    fields = predict_action["fields"]
+    assert set(fields) == {
+        "app_id",
+        "workflow_id",
+        "result_format",
+        "entity_id",
+        "user_id",
+        "config_entry_id",
+    }
+    for required in ("app_id", "workflow_id", "entity_id"):
+        assert fields[required]["required"] is True
+    assert fields["result_format"]["default"] == "nested"
+    assert fields["result_format"]["selector"]["select"]["options"] == [
+        "nested",
+        "flat",
+    ]
+    assert fields["entity_id"]["selector"]["entity"]["domain"] == ["camera"]
+    assert predict_action["response"] == {"optional": True}

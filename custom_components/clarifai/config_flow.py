@@ -64,6 +64,13 @@ def _entry_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _is_sendable_token(token: str) -> bool:
+    # The token travels in a gRPC header, which takes printable ASCII only;
+    # grpc fails on anything else before Clarifai sees it, with an error
+    # that is not about the token.
+    return bool(token) and token.isascii() and token.isprintable()
+
+
 def _entry_title(account: ClarifaiUser) -> str:
     return account.full_name or account.user_id
 
@@ -77,6 +84,9 @@ class ClarifaiConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: Mapping[str, Any], errors: dict[str, str]
     ) -> ClarifaiUser | None:
         """Return the token's account, or fill in why it could not be had."""
+        if not _is_sendable_token(data[CONF_ACCESS_TOKEN]):
+            errors["base"] = "invalid_auth"
+            return None
         try:
             return await _async_identify(data)
         except _InvalidEndpointError:
@@ -128,10 +138,16 @@ class ClarifaiConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason=reason)
 
         ir.async_delete_issue(self.hass, DOMAIN, "yaml_import_failed")
-        await self.async_set_unique_id(account.user_id)
-        # The YAML stays the source of truth for an imported account: a new
-        # token or endpoint written there replaces the stored one.
-        self._abort_if_unique_id_configured(updates=data)
+        if entry := await self.async_set_unique_id(account.user_id):
+            # The YAML stays the source of truth for an imported account: what
+            # is written there replaces the stored data, so an owner deleted
+            # from it is forgotten rather than merged back in.
+            return self.async_update_reload_and_abort(
+                entry,
+                data=data,
+                reason="already_configured",
+                reload_even_if_entry_is_unchanged=False,
+            )
         return self.async_create_entry(title=_entry_title(account), data=data)
 
     async def async_step_reauth(
@@ -147,7 +163,8 @@ class ClarifaiConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         entry = self._get_reauth_entry()
         if user_input is not None:
-            data = {**entry.data, CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN]}
+            token = user_input[CONF_ACCESS_TOKEN].strip()
+            data = {**entry.data, CONF_ACCESS_TOKEN: token}
             if account := await self._async_validate(data, errors):
                 await self.async_set_unique_id(account.user_id)
                 self._abort_if_unique_id_mismatch(reason="wrong_account")

@@ -553,3 +553,16 @@ async def test_action_is_described_for_the_ui(hass: HomeAssistant) -> None:
     ]
     assert fields["entity_id"]["selector"]["entity"]["domain"] == ["camera"]
     assert predict_action["response"] == {"optional": True}
+
+
+async def test_unknown_workflow_fires_no_event(
+    hass: HomeAssistant, emulator: ClarifaiEmulator
+) -> None:
+    """A workflow Clarifai does not know is reported, and nothing is announced."""
+    events = async_capture_events(hass, EVENT_PREDICTION)
+
+    with pytest.raises(ServiceValidationError, match="no workflow Faces in app home"):
+        await predict(hass, app_id="home", workflow_id="Faces", entity_id=FRONT_DOOR)
+
+    assert len(sent_requests(emulator)) == 1
+    assert events == []

@@ -45,6 +45,15 @@ async def async_get_config_entry_diagnostics(
                 "email": runtime.account.email,
             },
             "default_user_id": runtime.default_user_id,
+            "requests": {
+                "auth_failed": runtime.auth_failed,
+                "connection_lost": runtime.connection_lost,
+                "paused_until": (
+                    runtime.paused_until.isoformat() if runtime.paused_until else None
+                ),
+                "pause_reason": runtime.pause_reason,
+                "timeout": runtime.client.timeout,
+            },
             "endpoint": {
                 "host": runtime.client.endpoint.host,
                 "port": runtime.client.endpoint.port,

@@ -9,6 +9,7 @@ from homeassistant.components.image_processing import (
     PLATFORM_SCHEMA as IMAGE_PROCESSING_PLATFORM_SCHEMA,
     ImageProcessingEntity,
 )
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_ENTITY_ID, CONF_NAME, CONF_SOURCE
 from homeassistant.core import HomeAssistant, split_entity_id
 from homeassistant.exceptions import HomeAssistantError, PlatformNotReady
@@ -33,6 +34,7 @@ from .prediction import (
     async_fetch_camera_image,
     async_run_workflow,
     fire_prediction_event,
+    limit_pause_error,
 )
 from .schema import WORKFLOW_FIELDS
 
@@ -131,6 +133,8 @@ class ClarifaiImageProcessingEntity(ImageProcessingEntity):
         self._failed_outputs: list[dict[str, Any]] = []
         self._last_prediction: datetime | None = None
         self._top_concept: str | None = None
+        # Translation key of the failure the last scan ended with.
+        self._scan_error: str | None = None
 
     @property
     @override
@@ -154,9 +158,25 @@ class ClarifaiImageProcessingEntity(ImageProcessingEntity):
             attributes[ATTR_FAILED_OUTPUTS] = self._failed_outputs
         return attributes
 
+    @property
+    @override
+    def available(self) -> bool:
+        """Return False while the token is refused or Clarifai cannot be reached."""
+        if self._entry.state is not ConfigEntryState.LOADED:
+            return False
+        return self._attr_available and not self._entry.runtime_data.auth_failed
+
     @override
     async def async_update(self) -> None:
         """Send the camera's image to the workflow and fire the event."""
+        if self._entry.state is not ConfigEntryState.LOADED:
+            return
+        runtime = self._entry.runtime_data
+        # Skipped scans cost nothing: the reauth flow or the repair issue
+        # already tells the user why nothing is sent.
+        if runtime.auth_failed or limit_pause_error(self._entry) is not None:
+            return
+
         camera = self._camera
         try:
             image = await async_fetch_camera_image(self.hass, camera)
@@ -164,9 +184,13 @@ class ClarifaiImageProcessingEntity(ImageProcessingEntity):
                 self.hass, self._entry, self._target, camera, image
             )
         except HomeAssistantError as err:
-            LOGGER.warning("Scan of %s failed: %s", camera, err)
+            self._async_scan_failed(err, connection_lost=runtime.connection_lost)
             return
 
+        if self._scan_error is not None:
+            LOGGER.info("Scans of %s work again", camera)
+            self._scan_error = None
+        self._attr_available = True
         formatted = fire_prediction_event(self.hass, camera, self._target, result)
         if self._target.result_format == RESULT_FORMAT_FLAT:
             flat = formatted
@@ -180,3 +204,16 @@ class ClarifaiImageProcessingEntity(ImageProcessingEntity):
         self._top_concept = max(
             self._concepts, key=lambda name: max(self._concepts[name]), default=None
         )
+
+    def _async_scan_failed(
+        self, err: HomeAssistantError, *, connection_lost: bool
+    ) -> None:
+        """Go unavailable without a connection; log each new reason once."""
+        self._attr_available = not connection_lost
+        # The lost connection is logged once for the whole account, and the
+        # same failure every interval would only bury the first report.
+        if connection_lost or err.translation_key == self._scan_error:
+            LOGGER.debug("Scan of %s failed again: %s", self._camera, err)
+            return
+        LOGGER.warning("Scan of %s failed: %s", self._camera, err)
+        self._scan_error = err.translation_key

@@ -7,14 +7,18 @@ fetch images, translate Clarifai's failures and fire the event alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from clarifai_grpc.grpc.api import resources_pb2
+from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from homeassistant.components.camera import async_get_image
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from .api import (
     ClarifaiAuthenticationError,
@@ -35,9 +39,14 @@ from .const import (
     CONF_WORKFLOW_ID,
     DOMAIN,
     EVENT_PREDICTION,
+    LOGGER,
 )
 from .formatting import format_workflow_result
-from .models import ClarifaiConfigEntry
+from .models import ClarifaiConfigEntry, ClarifaiRuntimeData
+
+# Translation keys of the limit errors and of their repair issues.
+ISSUE_MONTHLY_LIMIT: Final = "monthly_limit"
+ISSUE_HOURLY_LIMIT: Final = "hourly_limit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +94,153 @@ async def async_run_workflow(
     camera_entity_id: str,
     image: bytes,
 ) -> resources_pb2.WorkflowResult:
-    """Run the workflow on an image, translating Clarifai's failures."""
+    """Run the workflow on an image, translating Clarifai's failures.
+
+    A refused token or a used-up allowance stops further requests here, so
+    neither the action nor the scans keep asking a question Clarifai has
+    already answered with no.
+    """
+    runtime = entry.runtime_data
+    if runtime.auth_failed:
+        raise translate_error(
+            hass,
+            entry,
+            ClarifaiAuthenticationError("the access token was refused earlier"),
+            target,
+            camera_entity_id,
+        )
+    if (held_back := limit_pause_error(entry)) is not None:
+        raise translate_error(hass, entry, held_back, target, camera_entity_id)
+
     try:
-        return await entry.runtime_data.client.async_predict_workflow(
+        result = await runtime.client.async_predict_workflow(
             user_id=target.user_id,
             app_id=target.app_id,
             workflow_id=target.workflow_id,
             image=image,
         )
     except ClarifaiError as err:
+        _record_failure(hass, entry, err)
         raise translate_error(hass, entry, err, target, camera_entity_id) from err
+
+    _record_success(hass, entry)
+    return result
+
+
+def limit_pause_error(entry: ClarifaiConfigEntry) -> ClarifaiLimitError | None:
+    """Return the limit error to answer with while requests are paused."""
+    runtime = entry.runtime_data
+    if runtime.paused_until is None or dt_util.utcnow() >= runtime.paused_until:
+        return None
+    code = (
+        status_code_pb2.CONN_EXCEED_MONTHLY_LIMIT
+        if runtime.pause_reason == ISSUE_MONTHLY_LIMIT
+        else status_code_pb2.CONN_EXCEED_HOURLY_LIMIT
+    )
+    return ClarifaiLimitError("requests are paused until the limit resets", code)
+
+
+def limit_resets_at(now: datetime, *, monthly: bool) -> datetime:
+    """Return when an hourly or monthly allowance starts afresh (UTC)."""
+    now = now.astimezone(UTC)
+    if monthly:
+        first_of_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return (first_of_month + timedelta(days=32)).replace(day=1)
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+@callback
+def async_resume_requests(hass: HomeAssistant, entry: ClarifaiConfigEntry) -> None:
+    """Lift a limit pause and withdraw its repair issue."""
+    runtime = entry.runtime_data
+    runtime.paused_until = None
+    runtime.pause_reason = None
+    ir.async_delete_issue(hass, DOMAIN, limit_issue_id(entry))
+
+
+def limit_issue_id(entry: ClarifaiConfigEntry) -> str:
+    """Return the id of the entry's limit repair issue."""
+    return f"request_limit_{entry.entry_id}"
+
+
+def _record_failure(
+    hass: HomeAssistant, entry: ClarifaiConfigEntry, err: ClarifaiError
+) -> None:
+    """Remember what a failure says about the account and the connection."""
+    runtime = entry.runtime_data
+    if isinstance(err, ClarifaiConnectionError):
+        if not runtime.connection_lost:
+            runtime.connection_lost = True
+            LOGGER.warning(
+                "Clarifai at %s cannot be reached: %s",
+                runtime.client.endpoint.target,
+                err.description,
+            )
+        return
+    if not isinstance(err, ImageTooLargeError):
+        # Clarifai answered, even if with a failure: the API is back.
+        _record_answer(runtime)
+
+    match err:
+        case ClarifaiAuthenticationError() if not runtime.auth_failed:
+            runtime.auth_failed = True
+            LOGGER.warning(
+                "Clarifai refused the access token of %s; requests stop until "
+                "a new token is entered",
+                entry.title,
+            )
+            entry.async_start_reauth(hass)
+        case ClarifaiLimitError():
+            _pause_for_limit(hass, entry, err)
+
+
+def _pause_for_limit(
+    hass: HomeAssistant, entry: ClarifaiConfigEntry, err: ClarifaiLimitError
+) -> None:
+    """Stop sending until the allowance resets, and tell the user why."""
+    runtime = entry.runtime_data
+    reason = ISSUE_MONTHLY_LIMIT if err.monthly else ISSUE_HOURLY_LIMIT
+    runtime.paused_until = limit_resets_at(dt_util.utcnow(), monthly=err.monthly)
+    runtime.pause_reason = reason
+    LOGGER.warning(
+        "Clarifai account %s is over its %s limit; requests resume at %s",
+        entry.title,
+        "monthly" if err.monthly else "hourly",
+        runtime.paused_until.isoformat(),
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        limit_issue_id(entry),
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=reason,
+        translation_placeholders={
+            "account": entry.title,
+            "resume": _format_resume(runtime.paused_until),
+        },
+        data={"entry_id": entry.entry_id},
+    )
+
+
+def _record_success(hass: HomeAssistant, entry: ClarifaiConfigEntry) -> None:
+    """Note that Clarifai answered; lift a limit pause that has run out."""
+    runtime = entry.runtime_data
+    _record_answer(runtime)
+    if runtime.pause_reason is not None:
+        LOGGER.info("Clarifai account %s accepts requests again", entry.title)
+        async_resume_requests(hass, entry)
+
+
+def _record_answer(runtime: ClarifaiRuntimeData) -> None:
+    if runtime.connection_lost:
+        runtime.connection_lost = False
+        LOGGER.info("Clarifai at %s answers again", runtime.client.endpoint.target)
+
+
+def _format_resume(moment: datetime) -> str:
+    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def translate_error(
@@ -108,23 +254,23 @@ def translate_error(
     placeholders = {
         **target.placeholders,
         "entity_id": camera_entity_id,
+        "account": entry.title,
         "error": err.description,
     }
     error_class: type[HomeAssistantError] = HomeAssistantError
     match err:
         case ClarifaiAuthenticationError():
-            # The token stopped working: ask the user for a new one.
-            entry.async_start_reauth(hass)
             key = "invalid_auth"
         case ClarifaiScopeError():
             key = "insufficient_scopes"
+            placeholders["scope"] = err.missing_scopes
         case ClarifaiNotFoundError():
             error_class = ServiceValidationError
             key = "not_found"
-        case ClarifaiLimitError() if err.monthly:
-            key = "monthly_limit"
         case ClarifaiLimitError():
-            key = "hourly_limit"
+            key = ISSUE_MONTHLY_LIMIT if err.monthly else ISSUE_HOURLY_LIMIT
+            resume = entry.runtime_data.paused_until
+            placeholders["resume"] = _format_resume(resume) if resume else "?"
         case ClarifaiThrottledError():
             key = "throttled"
         case ImageTooLargeError():

@@ -9,12 +9,15 @@
 # use that root's dynamic loader and libraries. Nothing outside the prefix is
 # written, apart from installing bookworm's patchelf when it is missing.
 
-SID_PACKAGES=(python3.14 python3.14-venv libc6 libssl3t64 libstdc++6)
+# libpython3.14-dev brings the C headers, so that packages without a wheel for
+# Python 3.14 (Home Assistant installs some at run time) can still be built.
+SID_PACKAGES=(python3.14 python3.14-venv libpython3.14-dev libc6 libssl3t64 libstdc++6)
 
 # Print the private interpreter's version if it only loads private libraries.
 private_python_verifies() {
     local prefix=$1
-    [ -x "$prefix/bin/python3.14" ] || return 1
+    [ -x "$prefix/bin/python3.14" ] && [ -f "$prefix/root/usr/include/python3.14/Python.h" ] \
+        || return 1
     "$prefix/bin/python3.14" - "$prefix/root" "$MIN_PYTHON" 2>/dev/null <<'EOF'
 import sys
 
@@ -98,6 +101,14 @@ build_private_python() {
     sed -i "s#\(['\"]\)/usr/share/python-wheels/#\1$root/usr/share/python-wheels/#" \
         "$root.partial"/usr/lib/python3.14/_sysconfigdata__*.py \
         "$root.partial"/usr/lib/python3.14/_sysconfig_vars__*.json
+
+    # Debian's pyconfig.h includes <x86_64-linux-gnu/python3.14/pyconfig.h> from
+    # the system include folder, where the host has none: use the real one.
+    cp "$root.partial/usr/include/x86_64-linux-gnu/python3.14/pyconfig.h" \
+        "$root.partial/usr/include/python3.14/pyconfig.h"
+
+    # Static archives from the -dev packages are never linked here (about 60 MB).
+    find "$root.partial" -name '*.a' -delete
 
     rm -rf "$root"
     mv "$root.partial" "$root"

@@ -154,9 +154,15 @@ def config_entry(emulator: ClarifaiEmulator) -> MockConfigEntry:
 
 @pytest.fixture
 async def init_integration(
-    hass: HomeAssistant, config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    cameras: dict[str, StillCamera],
 ) -> MockConfigEntry:
-    """Set up the Clarifai entry against the emulator."""
+    """Set up the Clarifai entry against the emulator, cameras first.
+
+    The integration pulls in the camera component; the test cameras must be
+    set up before that, or their YAML platform would never be loaded.
+    """
     config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()

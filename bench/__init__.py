@@ -1,0 +1,1 @@
+"""Benchmark of the Clarifai integration; run it with scripts/bench."""

@@ -214,7 +214,11 @@ class ClarifaiClient:
         response = await self._call(lambda stub: stub.GetUser, request)
         user = response.user
         full_name = " ".join(part for part in (user.first_name, user.last_name) if part)
-        return ClarifaiUser(user_id=user.id, full_name=full_name, email=user.email)
+        return ClarifaiUser(
+            user_id=user.id,
+            full_name=full_name,
+            email=user.primary_email or user.user_detail.primary_email,
+        )
 
     async def async_predict_workflow(
         self, *, user_id: str, app_id: str, workflow_id: str, image: bytes

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
-from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
+from clarifai_grpc.channel import clarifai_channel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
 import grpc
@@ -180,24 +180,21 @@ class ClarifaiClient:
         self.endpoint = endpoint
         self.timeout = timeout
         self._metadata = (("authorization", f"Key {access_token}"),)
+        # gRPC cannot put a blank token, or one with line breaks or other
+        # non-printable characters, in a header: it would fail with an
+        # internal error instead of Clarifai's answer.
+        self._token_sendable = (
+            bool(access_token.strip())
+            and access_token.isascii()
+            and access_token.isprintable()
+        )
         self._channel: grpc.aio.Channel | None = None
         self._stub: service_pb2_grpc.V2Stub | None = None
 
     def _get_stub(self) -> service_pb2_grpc.V2Stub:
         if self._stub is None:
-            # clarifai-grpc ships stubs for its messages but not for these
-            # helpers, hence the ignores.
-            channel: grpc.aio.Channel
-            if self.endpoint.secure:
-                channel = ClarifaiChannel.get_aio_grpc_channel(  # type: ignore[no-untyped-call]
-                    self.endpoint.target
-                )
-            else:
-                channel = ClarifaiChannel.get_aio_insecure_grpc_channel(  # type: ignore[no-untyped-call]
-                    self.endpoint.host, self.endpoint.port
-                )
-            self._channel = channel
-            self._stub = service_pb2_grpc.V2Stub(channel)  # type: ignore[no-untyped-call]
+            self._channel = _open_channel(self.endpoint)
+            self._stub = service_pb2_grpc.V2Stub(self._channel)  # type: ignore[no-untyped-call]
         return self._stub
 
     async def close(self) -> None:
@@ -258,6 +255,10 @@ class ClarifaiClient:
         request: Any,
     ) -> ResponseT:
         """Send one request, retrying only while Clarifai throttles."""
+        if not self._token_sendable:
+            raise ClarifaiAuthenticationError(
+                "the access token contains characters that cannot be sent"
+            )
         for attempt in range(THROTTLE_RETRIES + 1):
             rpc = method(self._get_stub())
             try:
@@ -282,6 +283,38 @@ class ClarifaiClient:
                 return response
             raise status_error(response.status)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _open_channel(endpoint: ClarifaiEndpoint) -> grpc.aio.Channel:
+    """Open a channel with the settings of clarifai-grpc's own channels.
+
+    ClarifaiChannel's helpers take no extra options, so its service config
+    (the retry policy for UNAVAILABLE) and message limits are reused here
+    with one addition: a subchannel pool of the channel's own. With the
+    process-wide pool, a channel closed during an outage leaves its
+    reconnect backoff behind, and the next client (a retried setup, a
+    reloaded entry) fails at once even though the API is back.
+    """
+    options = [
+        ("grpc.service_config", clarifai_channel.grpc_json_config),
+        ("grpc.max_receive_message_length", clarifai_channel.MAX_MESSAGE_LENGTH),
+        ("grpc.max_send_message_length", clarifai_channel.MAX_MESSAGE_LENGTH),
+        ("grpc.use_local_subchannel_pool", 1),
+    ]
+    # V2Stub decodes answers with a function clarifai-grpc keeps in a module
+    # global, which its channel helpers set; set it the same way here.
+    clarifai_channel.wrap_response_deserializer = _decode_with  # type: ignore[assignment]
+    if endpoint.secure:
+        return grpc.aio.secure_channel(
+            endpoint.target, grpc.ssl_channel_credentials(), options=options
+        )
+    return grpc.aio.insecure_channel(endpoint.target, options=options)
+
+
+def _decode_with(message_class: Any) -> Callable[[bytes], Any]:
+    """Return the protobuf decoder V2Stub uses for an answer's type."""
+    decode: Callable[[bytes], Any] = message_class.FromString
+    return decode
 
 
 def status_error(status: Any) -> ClarifaiError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 import probatio
@@ -78,20 +79,31 @@ async def _async_predict(call: ServiceCall) -> ServiceResponse:
 
     # Every image is fetched before anything is sent, so a camera without a
     # picture stops the whole call before Clarifai is asked (and billed).
-    images = await asyncio.gather(
-        *(async_fetch_camera_image(hass, camera) for camera in cameras)
+    images = await _all_at_once(
+        [async_fetch_camera_image(hass, camera) for camera in cameras]
     )
-    results = await asyncio.gather(
-        *(
+    results = await _all_at_once(
+        [
             async_run_workflow(hass, entry, target, camera, image)
             for camera, image in zip(cameras, images, strict=True)
-        )
+        ]
     )
 
     response: dict[str, Any] = {}
     for camera, result in zip(cameras, results, strict=True):
         response[camera] = fire_prediction_event(hass, camera, target, result)
     return response if call.return_response else None
+
+
+async def _all_at_once[T](awaitables: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Await several coroutines together, in order.
+
+    The common call names one camera; awaiting it directly spares the task
+    gather would wrap it in, and that task's trips through the event loop.
+    """
+    if len(awaitables) == 1:
+        return [await awaitables[0]]
+    return list(await asyncio.gather(*awaitables))
 
 
 def _resolve_cameras(hass: HomeAssistant, entity_ids: list[str]) -> list[str]:

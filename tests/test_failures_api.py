@@ -166,11 +166,11 @@ async def test_missing_scope_is_named(
 
 
 @pytest.mark.parametrize(
-    ("call", "named"),
+    ("call", "named", "translation_key"),
     [
-        ({"app_id": "attic"}, "attic"),
-        ({"workflow_id": "Cats"}, "Cats"),
-        ({"user_id": "somebody-else"}, "somebody-else"),
+        ({"app_id": "attic"}, "attic", "app_not_found"),
+        ({"workflow_id": "Cats"}, "Cats", "workflow_not_found"),
+        ({"user_id": "somebody-else"}, "somebody-else", "app_not_found"),
     ],
 )
 async def test_unknown_id_is_a_validation_error(
@@ -178,6 +178,7 @@ async def test_unknown_id_is_a_validation_error(
     emulator: ClarifaiEmulator,
     call: dict[str, str],
     named: str,
+    translation_key: str,
 ) -> None:
     """An app, workflow or owner Clarifai does not know is named in the error."""
     events = async_capture_events(hass, EVENT_PREDICTION)
@@ -185,8 +186,8 @@ async def test_unknown_id_is_a_validation_error(
     with pytest.raises(ServiceValidationError) as raised:
         await predict(hass, **call)
 
-    assert raised.value.translation_key == "not_found"
-    assert f"'{named}'" in str(raised.value)
+    assert raised.value.translation_key == translation_key
+    assert named in str(raised.value)
     assert events == []
     assert await predict(hass)
     assert len(events) == 1

@@ -266,7 +266,11 @@ def translate_error(
             placeholders["scope"] = err.missing_scopes
         case ClarifaiNotFoundError():
             error_class = ServiceValidationError
-            key = "not_found"
+            key = (
+                "workflow_not_found"
+                if err.status_code == status_code_pb2.WORKFLOW_DOES_NOT_EXIST
+                else "app_not_found"
+            )
         case ClarifaiLimitError():
             key = ISSUE_MONTHLY_LIMIT if err.monthly else ISSUE_HOURLY_LIMIT
             resume = entry.runtime_data.paused_until

@@ -25,9 +25,6 @@ DEFAULT_RESULT_FORMAT: Final = RESULT_FORMAT_NESTED
 EVENT_PREDICTION: Final = "clarifai.prediction"
 SERVICE_PREDICT: Final = "predict"
 
-# How long one API call may take before it is abandoned. Workflows with
-# several models on a large image take a few seconds on Clarifai's side.
-REQUEST_TIMEOUT: Final = 30.0
 # How long to wait for a camera to hand over its picture.
 CAMERA_TIMEOUT: Final = 10
 

@@ -15,11 +15,12 @@ from pytest_homeassistant_custom_component.common import (
 import yaml
 
 from clarifai_emulator import ClarifaiEmulator
-from custom_components.clarifai.const import DOMAIN, EVENT_PREDICTION
+from custom_components.clarifai.const import EVENT_PREDICTION
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.setup import async_setup_component
 
 from .conftest import FRONT_DOOR, GARDEN, StillCamera
+from .helpers import predict_without_response, scan, set_up_documented_platform
 
 # Copied verbatim from the documentation, Liquid's raw markers included.
 EXAMPLE_AUTOMATION = Path(__file__).parent / "fixtures" / "example_automation.yaml"
@@ -95,20 +96,19 @@ async def notifications(
     return calls
 
 
-async def predict(hass: HomeAssistant, result_format: str = "flat") -> None:
-    """Run the Face workflow on the front door through the action."""
-    await hass.services.async_call(
-        DOMAIN,
-        "predict",
-        {
-            "app_id": "home",
-            "workflow_id": "Face",
-            "result_format": result_format,
-            "entity_id": FRONT_DOOR,
-        },
-        blocking=True,
+async def predict_face(
+    hass: HomeAssistant,
+    result_format: str = "flat",
+    entity_id: str | list[str] = FRONT_DOOR,
+) -> None:
+    """Run the Face workflow through the action, without asking for a response."""
+    await predict_without_response(
+        hass,
+        app_id="home",
+        workflow_id="Face",
+        result_format=result_format,
+        entity_id=entity_id,
     )
-    await hass.async_block_till_done()
 
 
 def messages(calls: list[ServiceCall]) -> list[str]:
@@ -129,7 +129,7 @@ async def test_granted_with_the_emulator_face_workflow(
     hass: HomeAssistant, notifications: list[ServiceCall]
 ) -> None:
     """The shipped Face workflow sees Test at 0.97: access is granted."""
-    await predict(hass)
+    await predict_face(hass)
 
     assert messages(notifications) == [GRANTED]
 
@@ -165,7 +165,7 @@ async def test_highest_confidence_decides(
     """Only the highest confidence of Test counts, and it must exceed 0.9."""
     emulator.set_workflow_result("Face", face_result(test_values))
 
-    await predict(hass)
+    await predict_face(hass)
 
     assert messages(notifications) == [message]
 
@@ -178,18 +178,7 @@ async def test_one_notification_per_camera(
     """An action naming two cameras fires two events, each answered."""
     emulator.set_workflow_result("Face", face_result([0.97]))
 
-    await hass.services.async_call(
-        DOMAIN,
-        "predict",
-        {
-            "app_id": "home",
-            "workflow_id": "Face",
-            "result_format": "flat",
-            "entity_id": [FRONT_DOOR, GARDEN],
-        },
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await predict_face(hass, entity_id=[FRONT_DOOR, GARDEN])
 
     assert messages(notifications) == [GRANTED, GRANTED]
 
@@ -198,7 +187,7 @@ async def test_nested_results_carry_no_concepts(
     hass: HomeAssistant, notifications: list[ServiceCall]
 ) -> None:
     """The example reads flat concepts: a nested event is denied, not an error."""
-    await predict(hass, result_format="nested")
+    await predict_face(hass, result_format="nested")
 
     assert messages(notifications) == [DENIED]
 
@@ -217,28 +206,9 @@ async def test_scan_of_the_documented_platform(
 ) -> None:
     """The documented image_processing YAML drives the example on its interval."""
     emulator.set_workflow_result("Face", face_result(test_values))
-    config = yaml.safe_load(
-        """
-image_processing:
-  - platform: clarifai
-    app_id: home
-    workflow_id: Face
-    result_format: flat # or nested
-    scan_interval: 10000 # reduce this but be careful with API limit
-    source:
-      - entity_id: camera.front_door
-"""
-    )
-    assert await async_setup_component(hass, "image_processing", config)
-    await hass.async_block_till_done()
+    await set_up_documented_platform(hass)
 
-    await hass.services.async_call(
-        "image_processing",
-        "scan",
-        {"entity_id": "image_processing.clarifai_front_door"},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await scan(hass)
     assert messages(notifications) == [message]
 
     freezer.tick(timedelta(seconds=10001))
@@ -275,7 +245,7 @@ automation:
     assert await async_setup_component(hass, "automation", config)
     await hass.async_block_till_done()
 
-    await predict(hass)
+    await predict_face(hass)
 
     assert len(events) == 1
     assert messages(calls) == [FRONT_DOOR]

@@ -1,9 +1,7 @@
 """The clarifai image processing platform, set up from YAML and scanned."""
 
 from datetime import timedelta
-from typing import Any, cast
 
-from clarifai_grpc.grpc.api import service_pb2
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -22,48 +20,17 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 from .conftest import FRONT_DOOR, GARDEN, StillCamera, demo_jpeg
+from .helpers import (
+    DOCUMENTED_PLATFORM,
+    FRONT_DOOR_SCANNER,
+    scan,
+    sent_requests,
+    set_up_documented_platform,
+    set_up_image_processing,
+)
 
-# The platform as the documentation shows it, placeholders filled in.
-DOCUMENTED_PLATFORM = """
-image_processing:
-  - platform: clarifai
-    app_id: home
-    workflow_id: Face
-    result_format: flat # or nested
-    scan_interval: 10000 # reduce this but be careful with API limit
-    source:
-      - entity_id: camera.front_door
-"""
-
-ENTITY_ID = "image_processing.clarifai_front_door"
+GARDEN_SCANNER = "image_processing.clarifai_garden"
 WORKFLOWS = ["Face", "General", "Partial"]
-
-
-def sent_requests(
-    emulator: ClarifaiEmulator,
-) -> list[service_pb2.PostWorkflowResultsRequest]:
-    """Return the workflow requests Clarifai received, oldest first."""
-    return [
-        cast(service_pb2.PostWorkflowResultsRequest, request.message)
-        for request in emulator.requests_for("PostWorkflowResults")
-    ]
-
-
-async def setup_platform(hass: HomeAssistant, **platform: Any) -> None:
-    """Set up image_processing with one clarifai platform."""
-    config = {"platform": DOMAIN, **platform}
-    assert await async_setup_component(
-        hass, "image_processing", {"image_processing": [config]}
-    )
-    await hass.async_block_till_done()
-
-
-async def scan(hass: HomeAssistant, entity_id: str = ENTITY_ID) -> None:
-    """Ask for a scan now, as a user or an automation would."""
-    await hass.services.async_call(
-        "image_processing", "scan", {"entity_id": entity_id}, blocking=True
-    )
-    await hass.async_block_till_done()
 
 
 @pytest.fixture
@@ -73,10 +40,7 @@ async def documented_platform(
     init_integration: MockConfigEntry,
 ) -> None:
     """Set up the documented YAML on the emulator's account."""
-    assert await async_setup_component(
-        hass, "image_processing", yaml.safe_load(DOCUMENTED_PLATFORM)
-    )
-    await hass.async_block_till_done()
+    await set_up_documented_platform(hass)
 
 
 @pytest.mark.usefixtures("documented_platform")
@@ -84,7 +48,7 @@ async def test_documented_yaml_creates_an_entity(
     hass: HomeAssistant, entity_registry: er.EntityRegistry, emulator: ClarifaiEmulator
 ) -> None:
     """The documented YAML adds one entity per source, unscanned until asked."""
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     assert state.state == STATE_UNKNOWN
     assert state.attributes["friendly_name"] == "Clarifai front_door"
@@ -92,7 +56,7 @@ async def test_documented_yaml_creates_an_entity(
     assert state.attributes["regions"] == []
     assert state.attributes["last_prediction"] is None
 
-    entry = entity_registry.async_get(ENTITY_ID)
+    entry = entity_registry.async_get(FRONT_DOOR_SCANNER)
     assert entry is not None
     assert (
         entry.unique_id
@@ -121,7 +85,7 @@ async def test_documented_yaml_scan(
     assert message.workflow_id == "Face"
     assert message.inputs[0].data.image.base64 == demo_jpeg(0)
 
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     # face (0.99912) is the most confident concept of the answer.
     assert state.state == "face"
@@ -172,7 +136,7 @@ async def test_documented_scan_interval(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(sent_requests(emulator)) == 2
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     assert state.state == "face"
     assert state.attributes["last_prediction"] == dt_util.utcnow()
@@ -183,7 +147,7 @@ async def test_scan_interval_defaults_to_a_minute(
     hass: HomeAssistant, emulator: ClarifaiEmulator, freezer: FrozenDateTimeFactory
 ) -> None:
     """Without scan_interval a camera is scanned once a minute."""
-    await setup_platform(
+    await set_up_image_processing(
         hass, app_id="home", workflow_id="General", source={"entity_id": FRONT_DOOR}
     )
 
@@ -204,7 +168,7 @@ async def test_result_format_defaults_to_nested(
 ) -> None:
     """The event is nested by default; the entity still shows flat concepts."""
     events = async_capture_events(hass, EVENT_PREDICTION)
-    await setup_platform(
+    await set_up_image_processing(
         hass, app_id="home", workflow_id="Face", source=[{"entity_id": FRONT_DOOR}]
     )
 
@@ -217,7 +181,7 @@ async def test_result_format_defaults_to_nested(
         "face-detection",
         "face-recognition",
     ]
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     assert state.state == "face"
     assert state.attributes["concepts"]["Test"] == pytest.approx([0.97, 0.41])
@@ -238,7 +202,7 @@ async def test_each_workflow_in_each_format(
 ) -> None:
     """Every emulator workflow scans in both formats; the state is the top concept."""
     events = async_capture_events(hass, EVENT_PREDICTION)
-    await setup_platform(
+    await set_up_image_processing(
         hass,
         app_id="home",
         workflow_id=workflow_id,
@@ -246,12 +210,12 @@ async def test_each_workflow_in_each_format(
         source=[{"entity_id": GARDEN}],
     )
 
-    await scan(hass, "image_processing.clarifai_garden")
+    await scan(hass, GARDEN_SCANNER)
 
     [message] = sent_requests(emulator)
     assert message.workflow_id == workflow_id
     assert message.inputs[0].data.image.base64 == demo_jpeg(1)
-    state = hass.states.get("image_processing.clarifai_garden")
+    state = hass.states.get(GARDEN_SCANNER)
     assert state is not None
     assert state.state == top_concept
     [event] = events
@@ -277,7 +241,7 @@ async def test_sources_with_names_and_their_own_ids(
     hass: HomeAssistant, entity_registry: er.EntityRegistry, emulator: ClarifaiEmulator
 ) -> None:
     """Each source is an entity; name sets its name; unique ids differ."""
-    await setup_platform(
+    await set_up_image_processing(
         hass,
         app_id="home",
         workflow_id="General",
@@ -285,7 +249,7 @@ async def test_sources_with_names_and_their_own_ids(
     )
 
     porch = hass.states.get("image_processing.porch")
-    garden = hass.states.get("image_processing.clarifai_garden")
+    garden = hass.states.get(GARDEN_SCANNER)
     assert porch is not None
     assert garden is not None
     assert porch.attributes["friendly_name"] == "Porch"
@@ -306,7 +270,7 @@ async def test_owner_of_a_public_workflow(
     hass: HomeAssistant, emulator: ClarifaiEmulator
 ) -> None:
     """user_id names the owner of the app, as for the action."""
-    await setup_platform(
+    await set_up_image_processing(
         hass,
         user_id="clarifai",
         app_id="main",
@@ -319,7 +283,7 @@ async def test_owner_of_a_public_workflow(
     [message] = sent_requests(emulator)
     assert message.user_app_id.user_id == "clarifai"
     assert message.user_app_id.app_id == "main"
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     assert state.state == "people"
 
@@ -331,7 +295,7 @@ async def test_empty_answer_leaves_no_top_concept(
     """A workflow that finds nothing gives no state and empty lists."""
     emulator.set_workflow_result("Face", {"outputs": [{"data": {}}]})
     events = async_capture_events(hass, EVENT_PREDICTION)
-    await setup_platform(
+    await set_up_image_processing(
         hass,
         app_id="home",
         workflow_id="Face",
@@ -341,7 +305,7 @@ async def test_empty_answer_leaves_no_top_concept(
 
     await scan(hass)
 
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     assert state.state == STATE_UNKNOWN
     assert state.attributes["concepts"] == {}
@@ -359,7 +323,7 @@ async def test_camera_without_image_keeps_the_last_answer(
 ) -> None:
     """A scan of a camera that is off sends nothing and changes nothing."""
     await scan(hass)
-    before = hass.states.get(ENTITY_ID)
+    before = hass.states.get(FRONT_DOOR_SCANNER)
     events = async_capture_events(hass, EVENT_PREDICTION)
     await cameras[FRONT_DOOR].async_turn_off()
 
@@ -367,7 +331,7 @@ async def test_camera_without_image_keeps_the_last_answer(
 
     assert len(sent_requests(emulator)) == 1
     assert events == []
-    after = hass.states.get(ENTITY_ID)
+    after = hass.states.get(FRONT_DOOR_SCANNER)
     assert after is not None
     assert before is not None
     assert after.state == before.state == "face"
@@ -379,7 +343,7 @@ async def test_unknown_result_format_adds_no_entity(
     hass: HomeAssistant, emulator: ClarifaiEmulator
 ) -> None:
     """A misspelt result_format is a configuration error."""
-    await setup_platform(
+    await set_up_image_processing(
         hass,
         app_id="home",
         workflow_id="Face",
@@ -398,10 +362,10 @@ async def test_platform_waits_for_the_clarifai_entry(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Without a loaded account the platform retries until there is one."""
-    await setup_platform(
+    await set_up_image_processing(
         hass, app_id="home", workflow_id="Face", source=[{"entity_id": FRONT_DOOR}]
     )
-    assert hass.states.get(ENTITY_ID) is None
+    assert hass.states.get(FRONT_DOOR_SCANNER) is None
 
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
@@ -409,7 +373,7 @@ async def test_platform_waits_for_the_clarifai_entry(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    assert hass.states.get(ENTITY_ID) is not None
+    assert hass.states.get(FRONT_DOOR_SCANNER) is not None
     await scan(hass)
     assert len(sent_requests(emulator)) == 1
 
@@ -436,6 +400,6 @@ clarifai:
 
     [request] = emulator.requests_for("PostWorkflowResults")
     assert request.token == emulator.access_token
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     assert state.state == "face"

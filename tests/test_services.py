@@ -21,6 +21,7 @@ from homeassistant.helpers import service
 from homeassistant.setup import async_setup_component
 
 from .conftest import FRONT_DOOR, GARDEN, StillCamera, demo_jpeg
+from .helpers import predict, sent_requests
 
 # Cameras first: the integration depends on the camera component, and once
 # that is set up the cameras fixture could no longer add its platform.
@@ -40,25 +41,6 @@ data:
 WORKFLOWS = ["Face", "General", "Partial"]
 # A second account's made-up token.
 OTHER_TOKEN = "other-pat-1111111111"  # noqa: S105
-
-
-async def predict(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    """Call clarifai.predict and return its response data."""
-    response = await hass.services.async_call(
-        DOMAIN, "predict", data, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
-
-
-def sent_requests(
-    emulator: ClarifaiEmulator,
-) -> list[service_pb2.PostWorkflowResultsRequest]:
-    """Return the workflow requests Clarifai received, oldest first."""
-    return [
-        cast(service_pb2.PostWorkflowResultsRequest, request.message)
-        for request in emulator.requests_for("PostWorkflowResults")
-    ]
 
 
 def concept_names(emulator: ClarifaiEmulator, workflow_id: str) -> set[str]:

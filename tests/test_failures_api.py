@@ -28,55 +28,23 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 
 from .conftest import FRONT_DOOR
-
-ENTITY_ID = "image_processing.clarifai_front_door"
-PREDICT = {"app_id": "home", "workflow_id": "General", "entity_id": FRONT_DOOR}
+from .helpers import (
+    FRONT_DOOR_SCANNER,
+    predict_general,
+    scan,
+    sent_requests,
+    set_up_general_scanner,
+    start_image_processing,
+)
 
 pytestmark = pytest.mark.usefixtures("cameras", "init_integration")
-
-
-async def predict(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    """Call clarifai.predict and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN, "predict", {**PREDICT, **data}, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
 
 
 async def predict_error(hass: HomeAssistant, **data: Any) -> HomeAssistantError:
     """Call clarifai.predict, expecting it to fail; return the error."""
     with pytest.raises(HomeAssistantError) as raised:
-        await predict(hass, **data)
+        await predict_general(hass, **data)
     return raised.value
-
-
-async def setup_scans(hass: HomeAssistant) -> None:
-    """Watch the front door with the General workflow, scanned on demand."""
-    assert await async_setup_component(
-        hass,
-        "image_processing",
-        {
-            "image_processing": [
-                {
-                    "platform": DOMAIN,
-                    "app_id": "home",
-                    "workflow_id": "General",
-                    "scan_interval": 10000,
-                    "source": [{"entity_id": FRONT_DOOR}],
-                }
-            ]
-        },
-    )
-    await hass.async_block_till_done()
-
-
-async def scan(hass: HomeAssistant) -> None:
-    """Scan the front door now, as a user or an automation would."""
-    await hass.services.async_call(
-        "image_processing", "scan", {"entity_id": ENTITY_ID}, blocking=True
-    )
-    await hass.async_block_till_done()
 
 
 async def poll(hass: HomeAssistant) -> None:
@@ -89,14 +57,9 @@ async def poll(hass: HomeAssistant) -> None:
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
-def workflow_requests(emulator: ClarifaiEmulator) -> int:
-    """Return how many workflow requests reached Clarifai."""
-    return len(emulator.requests_for("PostWorkflowResults"))
-
-
 def entity_state(hass: HomeAssistant) -> str:
     """Return the front door scanner's state."""
-    state = hass.states.get(ENTITY_ID)
+    state = hass.states.get(FRONT_DOOR_SCANNER)
     assert state is not None
     return state.state
 
@@ -110,7 +73,7 @@ async def test_refused_token_asks_for_reauth_and_stops_scans(
     init_integration: MockConfigEntry,
 ) -> None:
     """A revoked token starts one reauth flow; scans stop until a new token."""
-    await setup_scans(hass)
+    await set_up_general_scanner(hass)
     await scan(hass)
     assert entity_state(hass) == "people"
     emulator.access_token = "a-new-token-the-entry-does-not-have"  # noqa: S105
@@ -120,7 +83,7 @@ async def test_refused_token_asks_for_reauth_and_stops_scans(
     error = await predict_error(hass)
 
     # One refused scan; the next scan and the action sent nothing.
-    assert workflow_requests(emulator) == 2
+    assert len(sent_requests(emulator)) == 2
     assert entity_state(hass) == STATE_UNAVAILABLE
     assert error.translation_key == "invalid_auth"
     assert "Emulator User" in str(error)
@@ -136,7 +99,7 @@ async def test_refused_token_asks_for_reauth_and_stops_scans(
 
     await scan(hass)
     assert entity_state(hass) == "people"
-    assert workflow_requests(emulator) == 3
+    assert len(sent_requests(emulator)) == 3
 
 
 async def test_missing_scope_is_named(
@@ -157,9 +120,8 @@ async def test_missing_scope_is_named(
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
 
     emulator.scopes.append("Workflows:Get")
-    assert (
-        "people" in (await predict(hass, result_format="flat"))[FRONT_DOOR]["concepts"]
-    )
+    response = await predict_general(hass, result_format="flat")
+    assert "people" in response[FRONT_DOOR]["concepts"]
 
 
 # --- Ids that do not exist --------------------------------------------------
@@ -184,12 +146,12 @@ async def test_unknown_id_is_a_validation_error(
     events = async_capture_events(hass, EVENT_PREDICTION)
 
     with pytest.raises(ServiceValidationError) as raised:
-        await predict(hass, **call)
+        await predict_general(hass, **call)
 
     assert raised.value.translation_key == translation_key
     assert named in str(raised.value)
     assert events == []
-    assert await predict(hass)
+    assert await predict_general(hass)
     assert len(events) == 1
 
 
@@ -206,7 +168,7 @@ async def test_monthly_limit_pauses_scans_until_next_month(
     next_month = (now.replace(day=1) + timedelta(days=32)).replace(
         day=1, hour=0, minute=0, second=0, microsecond=0
     )
-    await setup_scans(hass)
+    await set_up_general_scanner(hass)
     emulator.fail_next(status_code_pb2.CONN_EXCEED_MONTHLY_LIMIT)
 
     await scan(hass)
@@ -214,7 +176,7 @@ async def test_monthly_limit_pauses_scans_until_next_month(
         await scan(hass)
     error = await predict_error(hass)
 
-    assert workflow_requests(emulator) == 1
+    assert len(sent_requests(emulator)) == 1
     assert error.translation_key == "monthly_limit"
     resume = dt_util.as_local(next_month).strftime("%Y-%m-%d %H:%M")
     assert f"Requests resume on {resume}" in str(error)
@@ -235,7 +197,7 @@ async def test_monthly_limit_pauses_scans_until_next_month(
     freezer.move_to(next_month + timedelta(seconds=1))
     await scan(hass)
 
-    assert workflow_requests(emulator) == 2
+    assert len(sent_requests(emulator)) == 2
     assert entity_state(hass) == "people"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue.issue_id) is None
 
@@ -258,7 +220,7 @@ async def test_hourly_limit_resumes_when_the_user_fixes_the_issue(
     assert first.translation_key == second.translation_key == "hourly_limit"
     resume = dt_util.as_local(next_hour)
     assert f"Requests resume at {resume:%Y-%m-%d %H:%M}" in str(second)
-    assert workflow_requests(emulator) == 1
+    assert len(sent_requests(emulator)) == 1
     [issue] = [
         issue for issue in ir.async_get(hass).issues.values() if issue.domain == DOMAIN
     ]
@@ -273,8 +235,8 @@ async def test_hourly_limit_resumes_when_the_user_fixes_the_issue(
     response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}")
     assert (await response.json())["type"] == "create_entry"
 
-    assert await predict(hass)
-    assert workflow_requests(emulator) == 2
+    assert await predict_general(hass)
+    assert len(sent_requests(emulator)) == 2
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue.issue_id) is None
 
 
@@ -294,9 +256,9 @@ async def test_throttled_request_is_retried(
     """Two throttled answers, then success: the user sees only the result."""
     emulator.fail_next(status_code_pb2.CONN_THROTTLED, count=2)
 
-    assert FRONT_DOOR in await predict(hass)
+    assert FRONT_DOOR in await predict_general(hass)
 
-    assert workflow_requests(emulator) == 3
+    assert len(sent_requests(emulator)) == 3
 
 
 @pytest.mark.usefixtures("no_backoff")
@@ -309,9 +271,9 @@ async def test_retries_for_throttling_are_bounded(
     error = await predict_error(hass)
 
     assert error.translation_key == "throttled"
-    assert workflow_requests(emulator) == api.THROTTLE_RETRIES + 1
+    assert len(sent_requests(emulator)) == api.THROTTLE_RETRIES + 1
     emulator.clear_failures()
-    assert await predict(hass)
+    assert await predict_general(hass)
 
 
 # --- Partial and unexpected answers -------------------------------------------
@@ -319,7 +281,7 @@ async def test_retries_for_throttling_are_bounded(
 
 async def test_mixed_status_returns_what_succeeded(hass: HomeAssistant) -> None:
     """An output that failed is listed; the others are returned as usual."""
-    response = await predict(hass, workflow_id="Partial", result_format="flat")
+    response = await predict_general(hass, workflow_id="Partial", result_format="flat")
 
     result = response[FRONT_DOOR]
     assert set(result["concepts"]) == {"people", "street", "car", "outdoors"}
@@ -350,7 +312,7 @@ async def test_internal_and_unknown_errors_carry_clarifai_s_words(
     assert error.translation_key == "api_error"
     assert description in str(error)
     assert "General" in str(error)
-    assert await predict(hass)
+    assert await predict_general(hass)
 
 
 # --- The network ----------------------------------------------------------------
@@ -384,7 +346,7 @@ async def test_lost_connection_is_logged_once_and_its_recovery_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Scans go unavailable while Clarifai is gone and come back with it."""
-    await setup_scans(hass)
+    await set_up_general_scanner(hass)
     await scan(hass)
     caplog.clear()
     await emulator.stop()
@@ -394,7 +356,7 @@ async def test_lost_connection_is_logged_once_and_its_recovery_once(
         await poll(hass)
     assert entity_state(hass) == STATE_UNAVAILABLE
     with pytest.raises(HomeAssistantError) as raised:
-        await predict(hass)
+        await predict_general(hass)
     assert raised.value.translation_key == "cannot_connect"
 
     await emulator.start()
@@ -434,27 +396,19 @@ async def test_hung_api_ends_the_scan_and_scans_do_not_pile_up(
     """A request past its deadline is abandoned; overdue scans are skipped."""
     init_integration.runtime_data.client.timeout = 1.0
     emulator.latency = 30
-    assert await async_setup_component(
+    await start_image_processing(
         hass,
-        "image_processing",
-        {
-            "image_processing": [
-                {
-                    "platform": DOMAIN,
-                    "app_id": "home",
-                    "workflow_id": "General",
-                    "scan_interval": 0.2,
-                    "source": [{"entity_id": FRONT_DOOR}],
-                }
-            ]
-        },
+        app_id="home",
+        workflow_id="General",
+        scan_interval=0.2,
+        source=[{"entity_id": FRONT_DOOR}],
     )
 
     # The interval comes round while the first scan still waits on Clarifai.
     await wait_for(lambda: "took longer than the scheduled update" in caplog.text)
-    assert workflow_requests(emulator) == 1
+    assert len(sent_requests(emulator)) == 1
 
-    await wait_for(lambda: hass.states.get(ENTITY_ID) is not None)
+    await wait_for(lambda: hass.states.get(FRONT_DOOR_SCANNER) is not None)
     await wait_for(lambda: entity_state(hass) == STATE_UNAVAILABLE)
     assert "cannot be reached: the API did not answer in time" in caplog.text
 

@@ -18,30 +18,23 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 
 from .conftest import FRONT_DOOR, StillCamera
+from .helpers import (
+    FRONT_DOOR_SCANNER,
+    predict_general,
+    scan,
+    sent_requests,
+    set_up_general_scanner,
+    set_up_image_processing,
+)
 
-PREDICT = {"app_id": "home", "workflow_id": "General", "entity_id": FRONT_DOOR}
 TOO_LARGE = b"\xff" * 21_000_000
-
-
-async def predict(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    """Call clarifai.predict and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN, "predict", {**PREDICT, **data}, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
-
-
-def workflow_requests(emulator: ClarifaiEmulator) -> int:
-    """Return how many workflow requests reached Clarifai."""
-    return len(emulator.requests_for("PostWorkflowResults"))
 
 
 async def assert_still_working(hass: HomeAssistant, emulator: ClarifaiEmulator) -> None:
     """Check that nothing was sent, and that a good call still works."""
-    assert workflow_requests(emulator) == 0
-    assert FRONT_DOOR in await predict(hass)
-    assert workflow_requests(emulator) == 1
+    assert sent_requests(emulator) == []
+    assert FRONT_DOOR in await predict_general(hass)
+    assert len(sent_requests(emulator)) == 1
 
 
 @pytest.mark.usefixtures("cameras", "init_integration")
@@ -65,7 +58,7 @@ async def test_malformed_action_data_is_refused(
     events = async_capture_events(hass, EVENT_PREDICTION)
 
     with pytest.raises(probatio.Invalid) as raised:
-        await predict(hass, **data)
+        await predict_general(hass, **data)
 
     assert next(iter(data)) in str(raised.value)
     assert events == []
@@ -86,7 +79,7 @@ async def test_entity_that_is_not_a_camera(
 ) -> None:
     """A non-camera or a missing camera is named in a validation error."""
     with pytest.raises(ServiceValidationError) as raised:
-        await predict(hass, entity_id=[FRONT_DOOR, entity_id])
+        await predict_general(hass, entity_id=[FRONT_DOOR, entity_id])
 
     assert raised.value.translation_key == key
     assert entity_id in str(raised.value)
@@ -100,12 +93,12 @@ async def test_camera_off_or_without_image(
     """A camera that is off, or has no picture, is named; nothing is sent."""
     await cameras[FRONT_DOOR].async_turn_off()
     with pytest.raises(HomeAssistantError) as off:
-        await predict(hass)
+        await predict_general(hass)
 
     await cameras[FRONT_DOOR].async_turn_on()
     cameras[FRONT_DOOR].image = None
     with pytest.raises(HomeAssistantError) as empty:
-        await predict(hass)
+        await predict_general(hass)
 
     for raised in (off, empty):
         assert raised.value.translation_key == "camera_image_unavailable"
@@ -125,7 +118,7 @@ async def test_image_too_large_is_not_sent(
     cameras[FRONT_DOOR].image = TOO_LARGE
 
     with pytest.raises(ServiceValidationError) as raised:
-        await predict(hass)
+        await predict_general(hass)
 
     assert raised.value.translation_key == "image_too_large"
     assert FRONT_DOOR in str(raised.value)
@@ -142,37 +135,20 @@ async def test_scan_of_a_too_large_image_is_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A scanner keeps its last answer and warns once, not every interval."""
-    assert await async_setup_component(
-        hass,
-        "image_processing",
-        {
-            "image_processing": [
-                {
-                    "platform": DOMAIN,
-                    "app_id": "home",
-                    "workflow_id": "General",
-                    "scan_interval": 10000,
-                    "source": [{"entity_id": FRONT_DOOR}],
-                }
-            ]
-        },
-    )
-    await hass.async_block_till_done()
-    entity_id = "image_processing.clarifai_front_door"
-    scan = {"entity_id": entity_id}
-    await hass.services.async_call("image_processing", "scan", scan, blocking=True)
-    before = hass.states.get(entity_id)
+    await set_up_general_scanner(hass)
+    await scan(hass)
+    before = hass.states.get(FRONT_DOOR_SCANNER)
     cameras[FRONT_DOOR].image = TOO_LARGE
 
     for _ in range(3):
-        await hass.services.async_call("image_processing", "scan", scan, blocking=True)
+        await scan(hass)
 
-    after = hass.states.get(entity_id)
+    after = hass.states.get(FRONT_DOOR_SCANNER)
     assert before is not None
     assert after is not None
     assert after.state == before.state == "people"
     assert after.attributes == before.attributes
-    assert workflow_requests(emulator) == 1
+    assert len(sent_requests(emulator)) == 1
     warnings = [
         record
         for record in caplog.records
@@ -188,7 +164,7 @@ async def test_action_without_a_loaded_entry(
     """Without a working account the action says so, in Home Assistant's words."""
     assert await async_setup_component(hass, DOMAIN, {})
     with pytest.raises(ServiceValidationError) as none_set_up:
-        await predict(hass)
+        await predict_general(hass)
     assert none_set_up.value.translation_key == (
         "service_found_no_config_entry_for_domain"
     )
@@ -198,11 +174,11 @@ async def test_action_without_a_loaded_entry(
     await hass.config_entries.async_setup(config_entry.entry_id)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
     with pytest.raises(ServiceValidationError) as not_loaded:
-        await predict(hass)
+        await predict_general(hass)
     assert not_loaded.value.translation_key == "service_config_entry_not_loaded"
 
     with pytest.raises(ServiceValidationError) as unknown:
-        await predict(hass, config_entry_id="no-such-entry")
+        await predict_general(hass, config_entry_id="no-such-entry")
     assert unknown.value.translation_key == "service_config_entry_not_found"
 
     await emulator.start()
@@ -228,12 +204,7 @@ async def test_malformed_platform_yaml_adds_no_entity(
     platform: dict[str, Any],
 ) -> None:
     """A bad image_processing entry is a logged configuration error."""
-    assert await async_setup_component(
-        hass,
-        "image_processing",
-        {"image_processing": [{"platform": DOMAIN, **platform}]},
-    )
-    await hass.async_block_till_done()
+    await set_up_image_processing(hass, **platform)
 
     assert hass.states.async_entity_ids("image_processing") == []
     assert "Invalid config for 'image_processing'" in caplog.text

@@ -23,7 +23,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .conftest import FRONT_DOOR, StillCamera, entry_data
+from .conftest import StillCamera, entry_data
+from .helpers import predict_general
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -31,17 +32,6 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-
-
-async def predict(hass: HomeAssistant, **data: str) -> None:
-    """Run the public General workflow on the front door camera."""
-    await hass.services.async_call(
-        DOMAIN,
-        "predict",
-        {"entity_id": FRONT_DOOR, "workflow_id": "General", **data},
-        blocking=True,
-        return_response=True,
-    )
 
 
 def owner_and_app(request: RecordedRequest) -> tuple[str, str]:
@@ -140,7 +130,7 @@ async def test_unload_closes_the_channel(
     init_integration: MockConfigEntry,
 ) -> None:
     """After unloading, the channel is shut and the action refuses to run."""
-    await predict(hass, user_id=PUBLIC_USER_ID, app_id=PUBLIC_APP_ID)
+    await predict_general(hass, user_id=PUBLIC_USER_ID, app_id=PUBLIC_APP_ID)
     channel = init_integration.runtime_data.client._channel
     assert channel is not None
     assert channel.get_state() is grpc.ChannelConnectivity.READY
@@ -151,7 +141,7 @@ async def test_unload_closes_the_channel(
     assert channel.get_state() is grpc.ChannelConnectivity.SHUTDOWN
     calls = len(emulator.requests)
     with pytest.raises(ServiceValidationError):
-        await predict(hass, user_id=PUBLIC_USER_ID, app_id=PUBLIC_APP_ID)
+        await predict_general(hass, user_id=PUBLIC_USER_ID, app_id=PUBLIC_APP_ID)
     assert len(emulator.requests) == calls
 
 
@@ -168,7 +158,7 @@ async def test_user_id_is_the_default_owner(
     await set_up(hass, entry)
 
     assert entry.runtime_data.default_user_id == PUBLIC_USER_ID
-    await predict(hass, app_id=PUBLIC_APP_ID)
+    await predict_general(hass, app_id=PUBLIC_APP_ID)
 
     [run] = emulator.requests_for("PostWorkflowResults")
     assert owner_and_app(run) == (PUBLIC_USER_ID, PUBLIC_APP_ID)
@@ -181,7 +171,7 @@ async def test_token_owner_is_the_default_owner(
     init_integration: MockConfigEntry,
 ) -> None:
     """Without a user_id, the token's own account owns the workflows."""
-    await predict(hass, app_id="home")
+    await predict_general(hass, app_id="home")
 
     [run] = emulator.requests_for("PostWorkflowResults")
     assert owner_and_app(run) == (emulator.user_id, "home")

@@ -15,6 +15,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_USER,
     ConfigEntryState,
+    ConfigFlowResult,
 )
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
@@ -74,16 +75,22 @@ def get_user_calls(clarifai: ClarifaiEmulator) -> list[RecordedRequest]:
     return clarifai.requests_for("GetUser")
 
 
-def form_input(
-    token: str, endpoint: str | None = None, user_id: str | None = None
-) -> dict[str, Any]:
-    """Fill in the user and reconfigure form, advanced section included."""
+async def submit_form(
+    hass: HomeAssistant,
+    flow_id: str,
+    token: str,
+    endpoint: str | None = None,
+    user_id: str | None = None,
+) -> ConfigFlowResult:
+    """Fill in the user or reconfigure form, advanced section included, and submit."""
     advanced: dict[str, str] = {}
     if endpoint is not None:
         advanced[CONF_ENDPOINT] = endpoint
     if user_id is not None:
         advanced[CONF_USER_ID] = user_id
-    return {CONF_ACCESS_TOKEN: token, ADVANCED: advanced}
+    return await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_ACCESS_TOKEN: token, ADVANCED: advanced}
+    )
 
 
 async def start_user_flow(hass: HomeAssistant) -> str:
@@ -135,8 +142,8 @@ async def test_user_step_creates_the_account(
     """A working token becomes an entry named after its account, and loads."""
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=emulator.endpoint)
+    result = await submit_form(
+        hass, flow_id, emulator.access_token, endpoint=emulator.endpoint
     )
     await hass.async_block_till_done()
 
@@ -160,13 +167,12 @@ async def test_user_step_advanced_section(
     clarifai = await start_emulator(user_first_name="", user_last_name="")
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit_form(
+        hass,
         flow_id,
-        form_input(
-            f"  {clarifai.access_token}\n",
-            endpoint=f" {clarifai.endpoint}/ ",
-            user_id=" clarifai ",
-        ),
+        f"  {clarifai.access_token}\n",
+        endpoint=f" {clarifai.endpoint}/ ",
+        user_id=" clarifai ",
     )
     await hass.async_block_till_done()
 
@@ -186,17 +192,15 @@ async def test_user_step_invalid_token_then_recovers(
     """A refused token shows invalid_auth; the same dialog then takes a good one."""
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(BAD_TOKEN, endpoint=emulator.endpoint)
-    )
+    result = await submit_form(hass, flow_id, BAD_TOKEN, endpoint=emulator.endpoint)
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
     assert get_user_calls(emulator)[-1].token == BAD_TOKEN
     assert hass.config_entries.async_entries(DOMAIN) == []
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=emulator.endpoint)
+    result = await submit_form(
+        hass, flow_id, emulator.access_token, endpoint=emulator.endpoint
     )
     await hass.async_block_till_done()
 
@@ -211,8 +215,8 @@ async def test_user_step_emulator_stopped(
     await emulator.stop()
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=emulator.endpoint)
+    result = await submit_form(
+        hass, flow_id, emulator.access_token, endpoint=emulator.endpoint
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -220,8 +224,8 @@ async def test_user_step_emulator_stopped(
     assert hass.config_entries.async_entries(DOMAIN) == []
 
     await restart(emulator)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=emulator.endpoint)
+    result = await submit_form(
+        hass, flow_id, emulator.access_token, endpoint=emulator.endpoint
     )
     await hass.async_block_till_done()
 
@@ -235,9 +239,7 @@ async def test_user_step_unusable_token(
     """A blank token or one no header can carry is refused, not sent."""
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(token, endpoint=emulator.endpoint)
-    )
+    result = await submit_form(hass, flow_id, token, endpoint=emulator.endpoint)
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
@@ -264,9 +266,7 @@ async def test_user_step_nobody_listening(
     """A port without a server shows cannot_connect."""
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input("any-token", endpoint=silent_endpoint)
-    )
+    result = await submit_form(hass, flow_id, "any-token", endpoint=silent_endpoint)
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cannot_connect"}
@@ -279,8 +279,8 @@ async def test_user_step_api_failure_is_cannot_connect(
     emulator.fail_next(98004, rpc="GetUser")  # Internal server issue
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=emulator.endpoint)
+    result = await submit_form(
+        hass, flow_id, emulator.access_token, endpoint=emulator.endpoint
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -297,9 +297,7 @@ async def test_user_step_malformed_endpoint(
     """An endpoint that is not a bare http(s) URL is refused before any call."""
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=endpoint)
-    )
+    result = await submit_form(hass, flow_id, emulator.access_token, endpoint=endpoint)
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_endpoint"}
@@ -312,8 +310,8 @@ async def test_user_step_same_account_twice(
     """Adding an account that is already set up aborts and changes nothing."""
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=emulator.endpoint)
+    result = await submit_form(
+        hass, flow_id, emulator.access_token, endpoint=emulator.endpoint
     )
 
     assert result["type"] is FlowResultType.ABORT
@@ -332,9 +330,7 @@ async def test_user_step_second_account(
     )
     flow_id = await start_user_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(OTHER_TOKEN, endpoint=other.endpoint)
-    )
+    result = await submit_form(hass, flow_id, OTHER_TOKEN, endpoint=other.endpoint)
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -633,9 +629,8 @@ async def test_reconfigure_changes_endpoint_and_owner(
     moved = await start_emulator(access_token=NEW_TOKEN)
     result = await init_integration.start_reconfigure_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        form_input(NEW_TOKEN, endpoint=moved.endpoint, user_id="clarifai"),
+    result = await submit_form(
+        hass, result["flow_id"], NEW_TOKEN, endpoint=moved.endpoint, user_id="clarifai"
     )
     await hass.async_block_till_done()
 
@@ -667,9 +662,12 @@ async def test_reconfigure_clears_the_owner(
     await hass.async_block_till_done()
     result = await entry.start_reconfigure_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit_form(
+        hass,
         result["flow_id"],
-        form_input(emulator.access_token, endpoint=emulator.endpoint, user_id=""),
+        emulator.access_token,
+        endpoint=emulator.endpoint,
+        user_id="",
     )
     await hass.async_block_till_done()
 
@@ -688,8 +686,8 @@ async def test_reconfigure_another_account(
     other = await start_emulator(user_id=OTHER_USER_ID, access_token=OTHER_TOKEN)
     result = await init_integration.start_reconfigure_flow(hass)
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form_input(OTHER_TOKEN, endpoint=other.endpoint)
+    result = await submit_form(
+        hass, result["flow_id"], OTHER_TOKEN, endpoint=other.endpoint
     )
 
     assert result["type"] is FlowResultType.ABORT
@@ -719,15 +717,12 @@ async def test_reconfigure_errors_then_recovers(
     result = await init_integration.start_reconfigure_flow(hass)
     flow_id = result["flow_id"]
 
-    result = await hass.config_entries.flow.async_configure(
+    result = await submit_form(
+        hass,
         flow_id,
-        form_input(
-            token or emulator.access_token,
-            endpoint=(
-                silent_endpoint
-                if endpoint == "silent"
-                else endpoint or emulator.endpoint
-            ),
+        token or emulator.access_token,
+        endpoint=(
+            silent_endpoint if endpoint == "silent" else endpoint or emulator.endpoint
         ),
     )
 
@@ -736,8 +731,8 @@ async def test_reconfigure_errors_then_recovers(
     assert init_integration.data == entry_data(emulator)
     assert init_integration.state is ConfigEntryState.LOADED
 
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, form_input(emulator.access_token, endpoint=emulator.endpoint)
+    result = await submit_form(
+        hass, flow_id, emulator.access_token, endpoint=emulator.endpoint
     )
     await hass.async_block_till_done()
 

@@ -6,14 +6,16 @@ Plain functions only; fixtures live in conftest.py.
 from typing import Any, cast
 
 from clarifai_grpc.grpc.api import service_pb2
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
 from clarifai_emulator import ClarifaiEmulator
-from custom_components.clarifai.const import DOMAIN
+from custom_components.clarifai.const import CONF_USER_ID, DOMAIN
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
-from .conftest import FRONT_DOOR
+from .conftest import FRONT_DOOR, entry_data
 
 FRONT_DOOR_SCANNER = "image_processing.clarifai_front_door"
 
@@ -28,6 +30,28 @@ image_processing:
     source:
       - entity_id: camera.front_door
 """
+
+
+# --- The config entry ---------------------------------------------------------
+
+
+def emulator_entry(
+    emulator: ClarifaiEmulator,
+    *,
+    source: str = SOURCE_USER,
+    user_id: str | None = None,
+) -> MockConfigEntry:
+    """Return a config entry for the emulator's account, not yet added."""
+    data = entry_data(emulator)
+    if user_id is not None:
+        data[CONF_USER_ID] = user_id
+    return MockConfigEntry(
+        domain=DOMAIN,
+        source=source,
+        title="Emulator User",
+        unique_id=emulator.user_id,
+        data=data,
+    )
 
 
 # --- The clarifai.predict action ----------------------------------------------

@@ -25,6 +25,7 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 
 from .conftest import entry_data
+from .helpers import emulator_entry
 
 ADVANCED = "advanced"
 OTHER_USER_ID = "someone-else"
@@ -379,13 +380,7 @@ async def test_import_new_token_updates_the_entry(
     hass: HomeAssistant, emulator: ClarifaiEmulator
 ) -> None:
     """A token changed in YAML replaces the stored one, and the entry reloads."""
-    stored = MockConfigEntry(
-        domain=DOMAIN,
-        source=SOURCE_IMPORT,
-        title="Emulator User",
-        unique_id=emulator.user_id,
-        data=entry_data(emulator),
-    )
+    stored = emulator_entry(emulator, source=SOURCE_IMPORT)
     stored.add_to_hass(hass)
     # The user rotated the token in Clarifai, then in configuration.yaml.
     emulator.access_token = NEW_TOKEN
@@ -406,13 +401,7 @@ async def test_import_removed_owner_is_forgotten(
     hass: HomeAssistant, emulator: ClarifaiEmulator
 ) -> None:
     """A user_id deleted from YAML no longer applies after the next start."""
-    stored = MockConfigEntry(
-        domain=DOMAIN,
-        source=SOURCE_IMPORT,
-        title="Emulator User",
-        unique_id=emulator.user_id,
-        data={**entry_data(emulator), CONF_USER_ID: "clarifai"},
-    )
+    stored = emulator_entry(emulator, source=SOURCE_IMPORT, user_id="clarifai")
     stored.add_to_hass(hass)
 
     assert await setup_yaml(hass, entry_data(emulator))
@@ -651,12 +640,7 @@ async def test_reconfigure_clears_the_owner(
     hass: HomeAssistant, emulator: ClarifaiEmulator
 ) -> None:
     """Emptying the default owner falls back to the token's account."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Emulator User",
-        unique_id=emulator.user_id,
-        data={**entry_data(emulator), CONF_USER_ID: "clarifai"},
-    )
+    entry = emulator_entry(emulator, user_id="clarifai")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -17,14 +17,13 @@ from clarifai_emulator import (
     ClarifaiEmulator,
     RecordedRequest,
 )
-from custom_components.clarifai.const import CONF_USER_ID, DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .conftest import StillCamera, entry_data
-from .helpers import predict_general
+from .conftest import StillCamera
+from .helpers import emulator_entry, predict_general
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -149,12 +148,7 @@ async def test_user_id_is_the_default_owner(
     hass: HomeAssistant, emulator: ClarifaiEmulator, cameras: dict[str, StillCamera]
 ) -> None:
     """The entry's user_id owns the workflows an action names without one."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Emulator User",
-        unique_id=emulator.user_id,
-        data={**entry_data(emulator), CONF_USER_ID: PUBLIC_USER_ID},
-    )
+    entry = emulator_entry(emulator, user_id=PUBLIC_USER_ID)
     await set_up(hass, entry)
 
     assert entry.runtime_data.default_user_id == PUBLIC_USER_ID

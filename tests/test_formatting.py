@@ -168,6 +168,31 @@ def test_nested_is_the_official_json_form() -> None:
     json.dumps(nested)
 
 
+@pytest.mark.parametrize("name", ["detect_and_recognise.json", "failed_output.json"])
+def test_nested_matches_the_official_client_exactly(name: str) -> None:
+    """Every key and value is what the official client's JSON form holds."""
+    result = workflow_result(name)
+    # Values the JSON form writes specially: names shared by two status codes
+    # (INPUT_FAILED is also INPUT_DOWNLOAD_FAILED), a code newer than the
+    # client, 64-bit integers as text, bytes, times, metadata, non-finite
+    # and single-precision numbers.
+    output = result.outputs.add()
+    output.status.code = status_code_pb2.INPUT_DOWNLOAD_FAILED
+    output.model.model_version.status.code = 987654
+    output.data.int_value = 2**40
+    output.model.metadata.update({"camera": "porch", "scores": [0.5, None]})
+    output.created_at.FromSeconds(1_700_000_000)
+    output.data.embeddings.add(vector=[0.1, float("nan"), float("-inf"), 3e38])
+    output.data.text.raw = "é☃"
+    output.data.concepts.add(name="rounded", value=0.3)
+    output.data.image.base64 = b"\x00\xff"
+    result.input.id = "echoed"
+
+    expected = json_format.MessageToDict(result)
+    expected["input"] = {"id": "echoed"}
+    assert json.dumps(nest_workflow_result(result)) == json.dumps(expected)
+
+
 def test_nested_reduces_the_echoed_input_to_its_id() -> None:
     """The input is not repeated in every event; its id is enough."""
     result = workflow_result("detect_and_recognise.json")

@@ -73,29 +73,29 @@ def _gather(
 ) -> None:
     for concept in data.concepts:
         name = concept.name or concept.id
-        if (values := concepts.get(name)) is None:
+        # A recognizer repeats the same names in every region, so the name is
+        # usually known already: try/except is the cheapest test for that.
+        try:
+            concepts[name].append(concept.value)
+        except KeyError:
             concepts[name] = [concept.value]
-        else:
-            values.append(concept.value)
 
     for region in data.regions:
-        if region.region_info.HasField("bounding_box"):
-            box = region.region_info.bounding_box
-            key: object = region.id or (
-                box.top_row,
-                box.left_col,
-                box.bottom_row,
-                box.right_col,
-            )
+        region_info = region.region_info
+        if region_info.HasField("bounding_box"):
+            box = region_info.bounding_box
+            corners = (box.top_row, box.left_col, box.bottom_row, box.right_col)
+            key: object = region.id or corners
             if key not in seen_regions:
                 seen_regions.add(key)
+                top, left, bottom, right = map(_coordinate, corners)
                 regions.append(
                     {
                         "boundingBox": {
-                            "topRow": _coordinate(box.top_row),
-                            "leftCol": _coordinate(box.left_col),
-                            "bottomRow": _coordinate(box.bottom_row),
-                            "rightCol": _coordinate(box.right_col),
+                            "topRow": top,
+                            "leftCol": left,
+                            "bottomRow": bottom,
+                            "rightCol": right,
                         }
                     }
                 )

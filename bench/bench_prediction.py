@@ -544,6 +544,8 @@ async def bench_scan(
         "platform": DOMAIN,
         "app_id": APP_ID,
         "workflow_id": WORKFLOW_ID,
+        # No result_format: the default, nested, as most users will have it;
+        # each entity then also formats the answer flat for its attributes.
         # Only the scans measured here, never a poll in between.
         "scan_interval": 86400,
         "source": [{"entity_id": camera} for camera in cameras],

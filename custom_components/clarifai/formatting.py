@@ -73,12 +73,10 @@ def _gather(
 ) -> None:
     for concept in data.concepts:
         name = concept.name or concept.id
-        # A recognizer repeats the same names in every region, so the name is
-        # usually known already: try/except is the cheapest test for that.
-        try:
-            concepts[name].append(concept.value)
-        except KeyError:
+        if (values := concepts.get(name)) is None:
             concepts[name] = [concept.value]
+        else:
+            values.append(concept.value)
 
     for region in data.regions:
         region_info = region.region_info

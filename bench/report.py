@@ -96,10 +96,10 @@ FIGURE_COUNT = 6
 MISS_NOTES = {
     1: (
         "the emulator answers in under a millisecond, so the integration's "
-        "fixed cost per prediction (0.3-0.7 ms across runs here: Home "
-        "Assistant's service dispatch and the task it runs the handler in, "
-        "the camera lookup, two `asyncio.gather` hops, flat formatting of "
-        "the Face answer, about 40 us, and the event) is a large share of "
+        "fixed cost per prediction (0.2-0.4 ms across recent runs here: "
+        "Home Assistant's service dispatch and the task it runs the handler "
+        "in, the camera lookup, flat formatting of the Face answer, about "
+        "25 us, and the event) is a large share of "
         "it. None of it grows with the image or with Clarifai's latency: "
         "against the cloud, where a call takes 100 ms or more, it is under "
         "0.5 %. The parts the integration owns were measured one by one "
@@ -108,7 +108,7 @@ MISS_NOTES = {
         "removing alone. What would meet the ratio is a baseline that "
         "includes a realistic network delay (the emulator's `--latency`), "
         "or a target stated as an absolute overhead per prediction (the "
-        "details show it: 0.3-0.7 ms across runs on this loaded machine)."
+        "details show it for this run)."
     ),
     2: (
         "as for the action, plus what a scan does that a bare call cannot. "

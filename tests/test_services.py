@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import (
 import yaml
 
 from clarifai_emulator import PUBLIC_APP_ID, PUBLIC_USER_ID, ClarifaiEmulator
+from custom_components.clarifai.api import SERIALIZE_IN_THREAD_BYTES
 from custom_components.clarifai.const import DOMAIN, EVENT_PREDICTION
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -21,7 +22,7 @@ from homeassistant.helpers import service
 from homeassistant.setup import async_setup_component
 
 from .conftest import FRONT_DOOR, GARDEN, StillCamera, demo_jpeg
-from .helpers import predict, sent_requests
+from .helpers import predict, predict_general, sent_requests
 
 # Cameras first: the integration depends on the camera component, and once
 # that is set up the cameras fixture could no longer add its platform.
@@ -548,3 +549,24 @@ async def test_unknown_workflow_fires_no_event(
 
     assert len(sent_requests(emulator)) == 1
     assert events == []
+
+
+async def test_large_picture_arrives_whole(
+    hass: HomeAssistant,
+    emulator: ClarifaiEmulator,
+    cameras: dict[str, StillCamera],
+) -> None:
+    """A 4K-sized still is encoded off the event loop and sent byte for byte."""
+    # Several megabytes, like a 4K camera's still: encoded in a worker thread.
+    picture = demo_jpeg(0) * 60
+    assert len(picture) > SERIALIZE_IN_THREAD_BYTES
+    cameras[FRONT_DOOR].image = picture
+    events = async_capture_events(hass, EVENT_PREDICTION)
+
+    response = await predict_general(hass, result_format="flat")
+
+    [message] = sent_requests(emulator)
+    assert message.inputs[0].data.image.base64 == picture
+    assert message.workflow_id == "General"
+    assert response[FRONT_DOOR]["concepts"]["people"] == pytest.approx([0.9871423])
+    assert len(events) == 1

@@ -64,13 +64,6 @@ def _entry_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _is_sendable_token(token: str) -> bool:
-    # The token travels in a gRPC header, which takes printable ASCII only;
-    # grpc fails on anything else before Clarifai sees it, with an error
-    # that is not about the token.
-    return bool(token) and token.isascii() and token.isprintable()
-
-
 def _entry_title(account: ClarifaiUser) -> str:
     return account.full_name or account.user_id
 
@@ -84,9 +77,6 @@ class ClarifaiConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: Mapping[str, Any], errors: dict[str, str]
     ) -> ClarifaiUser | None:
         """Return the token's account, or fill in why it could not be had."""
-        if not _is_sendable_token(data[CONF_ACCESS_TOKEN]):
-            errors["base"] = "invalid_auth"
-            return None
         try:
             return await _async_identify(data)
         except _InvalidEndpointError:

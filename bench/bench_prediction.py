@@ -25,27 +25,20 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 from PIL import Image
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    MockPlatform,
-    mock_platform,
 )
 
 from bench.report import BenchReport, Figure, expect
 from clarifai_emulator.world import DEFAULT_ACCESS_TOKEN, DEFAULT_USER_ID
 from custom_components.clarifai.const import CONF_ENDPOINT, DOMAIN, EVENT_PREDICTION
 from custom_components.clarifai.formatting import flatten_workflow_result
-from homeassistant.components.camera import Camera
-import homeassistant.components.demo
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.setup import async_setup_component
+from tests.harness import async_set_up_still_cameras, demo_jpeg
 
 APP_ID = "home"
 WORKFLOW_ID = "Face"
-DEMO_JPEG = (
-    Path(homeassistant.components.demo.__file__).parent / "demo_0.jpg"
-).read_bytes()
+DEMO_JPEG = demo_jpeg(0)
 
 # Samples per side for the ratios: the issue asks for a median of >= 200.
 ACTION_SAMPLES = 300
@@ -66,49 +59,9 @@ FORMATTING_ROUNDS = 40
 # --- Home Assistant pieces --------------------------------------------------
 
 
-class MemoryCamera(Camera):
-    """A camera serving one picture held in memory."""
-
-    _attr_should_poll = False
-
-    def __init__(self, name: str, image: bytes) -> None:
-        """Show the given picture under the given name."""
-        super().__init__()
-        self._attr_name = name
-        self._attr_unique_id = f"bench-{name}"
-        self.image = image
-
-    async def async_camera_image(
-        self, width: int | None = None, height: int | None = None
-    ) -> bytes | None:
-        """Return the picture."""
-        return self.image
-
-
 async def async_add_cameras(hass: HomeAssistant, images: dict[str, bytes]) -> list[str]:
     """Set up one camera per name, serving its image; return their entity ids."""
-    entities = [MemoryCamera(name, image) for name, image in images.items()]
-
-    async def async_setup_platform(
-        hass: HomeAssistant,
-        config: ConfigType,
-        async_add_entities: AddEntitiesCallback,
-        discovery_info: DiscoveryInfoType | None = None,
-    ) -> None:
-        async_add_entities(entities)
-
-    mock_platform(
-        hass,
-        "bench_camera.camera",
-        MockPlatform(async_setup_platform=async_setup_platform),
-    )
-    expect(
-        await async_setup_component(
-            hass, "camera", {"camera": {"platform": "bench_camera"}}
-        ),
-        "the cameras set up",
-    )
-    await hass.async_block_till_done()
+    entities = await async_set_up_still_cameras(hass, dict(images), "bench_camera")
     return [entity.entity_id for entity in entities]
 
 

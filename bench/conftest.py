@@ -16,32 +16,15 @@ from pathlib import Path
 import subprocess
 import sys
 
-import grpc
 import pytest
 
 from bench.report import BenchReport
 
+# A session fixture: it starts grpc.aio's poller thread before any benchmark.
+from tests.harness import grpc_aio_poller  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_PATH = REPO_ROOT / "bench" / "results.md"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def grpc_aio_poller() -> Generator[None]:
-    """Start grpc.aio's poller thread before the first benchmark.
-
-    The test plugin fails a function that leaves a new thread behind, and
-    grpc.aio starts one with the first channel; an idle channel held for the
-    whole session keeps it from counting against any one benchmark.
-    """
-    loop = asyncio.new_event_loop()
-
-    async def open_idle_channel() -> grpc.aio.Channel:
-        return grpc.aio.insecure_channel("127.0.0.1:9")
-
-    channel = loop.run_until_complete(open_idle_channel())
-    yield
-    loop.run_until_complete(channel.close())
-    loop.close()
 
 
 @pytest.fixture(autouse=True)

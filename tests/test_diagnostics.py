@@ -67,6 +67,8 @@ async def test_diagnostics_redact_the_token(
         hass, hass_client, init_integration
     )
 
+    # The entry is titled with the account holder's name: personal, redacted.
+    assert diagnostics["entry"]["title"] == REDACTED
     assert diagnostics["entry"]["data"] == {
         CONF_ACCESS_TOKEN: REDACTED,
         CONF_ENDPOINT: emulator.endpoint,

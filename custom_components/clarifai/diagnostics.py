@@ -13,7 +13,8 @@ from homeassistant.helpers import entity_registry as er
 from .const import DOMAIN
 from .models import ClarifaiConfigEntry
 
-TO_REDACT = {CONF_ACCESS_TOKEN, "email", "full_name"}
+# The title is the account holder's name, like full_name.
+TO_REDACT = {CONF_ACCESS_TOKEN, "email", "full_name", "title"}
 
 
 async def async_get_config_entry_diagnostics(

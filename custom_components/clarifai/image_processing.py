@@ -34,7 +34,7 @@ from .prediction import (
     async_fetch_camera_image,
     async_run_workflow,
     fire_prediction_event,
-    limit_pause_error,
+    held_back_error,
 )
 from .schema import WORKFLOW_FIELDS
 
@@ -171,10 +171,9 @@ class ClarifaiImageProcessingEntity(ImageProcessingEntity):
         """Send the camera's image to the workflow and fire the event."""
         if self._entry.state is not ConfigEntryState.LOADED:
             return
-        runtime = self._entry.runtime_data
         # Skipped scans cost nothing: the reauth flow or the repair issue
         # already tells the user why nothing is sent.
-        if runtime.auth_failed or limit_pause_error(self._entry) is not None:
+        if held_back_error(self._entry) is not None:
             return
 
         camera = self._camera
@@ -184,7 +183,9 @@ class ClarifaiImageProcessingEntity(ImageProcessingEntity):
                 self.hass, self._entry, self._target, camera, image
             )
         except HomeAssistantError as err:
-            self._async_scan_failed(err, connection_lost=runtime.connection_lost)
+            self._async_scan_failed(
+                err, connection_lost=self._entry.runtime_data.connection_lost
+            )
             return
 
         if self._scan_error is not None:

@@ -101,15 +101,7 @@ async def async_run_workflow(
     already answered with no.
     """
     runtime = entry.runtime_data
-    if runtime.auth_failed:
-        raise translate_error(
-            hass,
-            entry,
-            ClarifaiAuthenticationError("the access token was refused earlier"),
-            target,
-            camera_entity_id,
-        )
-    if (held_back := limit_pause_error(entry)) is not None:
+    if (held_back := held_back_error(entry)) is not None:
         raise translate_error(hass, entry, held_back, target, camera_entity_id)
 
     try:
@@ -127,7 +119,14 @@ async def async_run_workflow(
     return result
 
 
-def limit_pause_error(entry: ClarifaiConfigEntry) -> ClarifaiLimitError | None:
+def held_back_error(entry: ClarifaiConfigEntry) -> ClarifaiError | None:
+    """Return why requests are not sent now: a refused token or a limit pause."""
+    if entry.runtime_data.auth_failed:
+        return ClarifaiAuthenticationError("the access token was refused earlier")
+    return _limit_pause_error(entry)
+
+
+def _limit_pause_error(entry: ClarifaiConfigEntry) -> ClarifaiLimitError | None:
     """Return the limit error to answer with while requests are paused."""
     runtime = entry.runtime_data
     if runtime.paused_until is None or dt_util.utcnow() >= runtime.paused_until:
